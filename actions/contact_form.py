@@ -1,0 +1,121 @@
+"""Consent and contact details, asked after a likely fit or a needs-review outcome."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.answers import ParsedMessage, stance
+from actions.prescreen_form import REQUESTED_SLOT, unclear_events
+from actions.safe_action import SafeAction
+from actions.trial import parsed_message
+
+CONTACT_QUESTIONS = ["consent_contact", "contact_name", "contact_reach", "contact_time", "contact_language", "contact_confirmed"]
+DETAIL_SLOTS = ["contact_name", "contact_reach", "contact_phone", "contact_email", "contact_time", "contact_language", "contact_confirmed"]
+UNCLEAR_RESPONSE = {
+    "consent_contact": "utter_rephrase_consent_contact",
+    "contact_name": "utter_name_unclear",
+    "contact_reach": "utter_reach_unclear",
+    "contact_time": "utter_short_answer_unclear",
+    "contact_language": "utter_short_answer_unclear",
+    "contact_confirmed": "utter_confirm_unclear",
+}
+MAX_FIELD_CHARS = 100
+
+# North American numbers (Alberta): 10 digits, optional +1, any separators.
+PHONE = re.compile(r"(?<!\d)(?:\+?1[\s.-]?)?\(?([2-9]\d{2})\)?[\s.-]?(\d{3})[\s.-]?(\d{4})(?!\d)")
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+
+
+def slots_cleared_with(slot: str) -> list[str]:
+    """Going back over 'how to reach you' also forgets the phone and email."""
+    return [slot, "contact_phone", "contact_email"] if slot == "contact_reach" else [slot]
+
+
+def phone_in(text: str) -> Optional[str]:
+    match = PHONE.search(text)
+    return f"{match.group(1)}-{match.group(2)}-{match.group(3)}" if match else None
+
+
+def email_in(text: str) -> Optional[str]:
+    match = EMAIL.search(text)
+    return match.group(0).lower() if match else None
+
+
+def free_text(message: ParsedMessage) -> Optional[str]:
+    """A short free answer (a name, a time): the chosen button or the typed text."""
+    chosen = message.first("choice")
+    text = str(chosen) if chosen is not None else message.text.strip()
+    if not text or len(text) > MAX_FIELD_CHARS or not re.search(r"[^\W\d_]", text):
+        return None
+    return text
+
+
+def interpret_contact(slot: str, message: ParsedMessage) -> dict[str, Any]:
+    """The slots this answer fills, or {} when it does not answer the question."""
+    if slot == "consent_contact":
+        said = message.first("choice") or stance(message)
+        if said in ("yes", "no"):
+            extra = {"consent_time": datetime.now(timezone.utc).isoformat()} if said == "yes" else {}
+            return {"consent_contact": said, **extra}
+        return {}
+    if slot == "contact_reach":
+        phone, email = phone_in(message.text), email_in(message.text)
+        if not (phone or email):
+            return {}
+        return {"contact_reach": "given", "contact_phone": phone, "contact_email": email}
+    if slot == "contact_confirmed":
+        said = message.first("choice") or stance(message)
+        if said == "change":
+            return {slot_name: None for slot_name in DETAIL_SLOTS}
+        return {"contact_confirmed": said} if said in ("yes", "no") else {}
+    value = free_text(message)
+    return {slot: value} if value else {}
+
+
+def next_contact_question(slots: dict[str, Any]) -> Optional[str]:
+    if slots.get("consent_contact") == "no" or slots.get("contact_confirmed") in ("yes", "no"):
+        return None
+    return next((slot for slot in CONTACT_QUESTIONS if slots.get(slot) is None), None)
+
+
+class ValidateContactForm(SafeAction):
+    def name(self) -> str:
+        return "validate_contact_form"
+
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        pending = tracker.slots_to_validate()
+        slots = {slot: tracker.get_slot(slot) for slot in CONTACT_QUESTIONS}
+        events: list[dict[str, Any]] = []
+        if requested in pending and requested in CONTACT_QUESTIONS:
+            filled = interpret_contact(requested, parsed_message(tracker))
+            if filled:
+                slots.update(filled)
+                events += [SlotSet(name, value) for name, value in filled.items()]
+                events.append(SlotSet("unclear_count", 0))
+            else:
+                slots[requested] = None
+                events += unclear_events(dispatcher, tracker, requested, UNCLEAR_RESPONSE[requested])
+        events.append(SlotSet(REQUESTED_SLOT, next_contact_question(slots)))
+        return events
+
+
+class ActionAskContactConfirmed(SafeAction):
+    """Read the details back before anything is sent."""
+
+    def name(self) -> str:
+        return "action_ask_contact_confirmed"
+
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        not_given = domain["responses"]["utter_not_given"][0]["text"]
+        details = {slot: tracker.get_slot(slot) or not_given for slot in DETAIL_SLOTS}
+        dispatcher.utter_message(response="utter_contact_summary", **details)
+        dispatcher.utter_message(response="utter_ask_contact_confirmed")
+        return []

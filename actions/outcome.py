@@ -1,0 +1,72 @@
+"""Telling the patient the outcome, and the urgent-care stop at any turn."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.criteria import evaluate
+from actions.safe_action import SafeAction
+from actions.trial import answers_from, get_trial
+
+# Which criterion results are explained with each outcome.
+EXPLAINED = {"not_eligible": ("fail",), "needs_review": ("needs_review", "unknown")}
+INTRO = {"not_eligible": "utter_reasons_intro", "needs_review": "utter_review_intro"}
+
+
+def patient_reasons(evaluation: Any, outcome: str) -> list[str]:
+    """Distinct patient-facing reasons for the outcome, in question order."""
+    wanted = EXPLAINED.get(outcome, ())
+    reasons: list[str] = []
+    for result in evaluation.criteria:
+        if result.status in wanted and result.reason_patient and result.reason_patient not in reasons:
+            reasons.append(result.reason_patient)
+    return reasons
+
+
+def urgent_care_events(tracker: Tracker) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = [SlotSet("outcome", "urgent_care"), SlotSet("requested_slot", None)]
+    if tracker.active_loop.get("name"):
+        events.append(ActiveLoop(None))
+    return events
+
+
+class ActionGiveOutcome(SafeAction):
+    def name(self) -> str:
+        return "action_give_outcome"
+
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        evaluation = evaluate(get_trial(), answers_from(tracker))
+        outcome = evaluation.outcome
+        if outcome == "urgent_care":
+            dispatcher.utter_message(response="utter_urgent_care")
+            dispatcher.utter_message(response="utter_urgent_care_advice")
+            return urgent_care_events(tracker)
+        dispatcher.utter_message(response=f"utter_outcome_{outcome}")
+        reasons = patient_reasons(evaluation, outcome)
+        if reasons:
+            dispatcher.utter_message(response=INTRO[outcome])
+            for reason in reasons:
+                dispatcher.utter_message(text=reason)
+        if outcome == "not_eligible":
+            dispatcher.utter_message(response="utter_not_eligible_next")
+        return [SlotSet("outcome", outcome)]
+
+
+class ActionUrgentCare(SafeAction):
+    """A red-flag symptom was mentioned: safety first, screening stops."""
+
+    def name(self) -> str:
+        return "action_urgent_care"
+
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_urgent_care")
+        dispatcher.utter_message(response="utter_urgent_care_advice")
+        return [SlotSet("red_flags", "yes"), *urgent_care_events(tracker)]
+
+    def events_on_failure(self, tracker: Tracker) -> list[dict[str, Any]]:
+        return urgent_care_events(tracker)

@@ -1,0 +1,62 @@
+"""The hand-off: a consented referral goes to the outbox, nothing else is kept."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.contact_form import DETAIL_SLOTS
+from actions.criteria import evaluate
+from actions.outbox import Outbox
+from actions.safe_action import SafeAction
+from actions.trial import answers_from, get_trial
+
+
+def referral_record(tracker: Tracker, referral_id: str) -> dict[str, Any]:
+    """Everything the study team needs, and nothing more."""
+    trial = get_trial()
+    evaluation = evaluate(trial, answers_from(tracker))
+    return {
+        "referral_id": referral_id,
+        "conversation_id": tracker.sender_id,
+        "trial_id": trial.trial_id,
+        "trial_version": trial.version,
+        "outcome": evaluation.outcome,
+        "criteria": evaluation.summary_for_coordinator(),
+        "linden": evaluation.linden_dict(),
+        "respondent": tracker.get_slot("respondent"),
+        "spine_levels": tracker.get_slot("spine_levels") or [],
+        "consent": {"text_version": trial.version, "given_at": tracker.get_slot("consent_time")},
+        "contact": {
+            "name": tracker.get_slot("contact_name"),
+            "phone": tracker.get_slot("contact_phone"),
+            "email": tracker.get_slot("contact_email"),
+            "best_time": tracker.get_slot("contact_time"),
+            "language": tracker.get_slot("contact_language"),
+        },
+    }
+
+
+class ActionSubmitReferral(SafeAction):
+    def name(self) -> str:
+        return "action_submit_referral"
+
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        consented = tracker.get_slot("consent_contact") == "yes" and tracker.get_slot("contact_confirmed") == "yes"
+        if not consented:
+            dispatcher.utter_message(response="utter_no_consent")
+            return [SlotSet("referral_sent", False), *[SlotSet(slot, None) for slot in DETAIL_SLOTS]]
+        # The same id on a retry, so the outbox and the API store it once.
+        referral_id = tracker.get_slot("referral_id") or str(uuid.uuid4())
+        Outbox().put(referral_id, referral_record(tracker, referral_id))
+        dispatcher.utter_message(response="utter_referral_sent")
+        dispatcher.utter_message(response="utter_next_steps")
+        return [SlotSet("referral_id", referral_id), SlotSet("referral_sent", True)]
+
+    def events_on_failure(self, tracker: Tracker) -> list[dict[str, Any]]:
+        return [SlotSet("referral_sent", False)]

@@ -1,0 +1,117 @@
+"""The guarded REST input channel: the only way into the Rasa server.
+
+Rasa's own REST channel parses any text starting with "/" as
+`/intent{"slot": value}`, which would let a patient skip or preset answers by
+typing. This channel accepts typed text and button payloads separately: typed
+text never acts as an intent (leading slashes are dropped), and a payload is
+accepted only when it equals a button of the bot's last message. It also keeps
+each bot message whole (text, buttons and the `custom` contract in one dict)
+and never logs what the patient typed.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+
+logger = logging.getLogger(__name__)
+
+# Longer messages are cut, not refused: the patient still gets an answer.
+MAX_TEXT_CHARS = 1000
+
+
+class WholeMessageCollector(CollectingOutputChannel):
+    """Collects bot messages without splitting text and `custom` into two."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "prescreen"
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        kept = {key: message[key] for key in ("text", "buttons", "custom", "image") if message.get(key)}
+        if kept:
+            kept["recipient_id"] = recipient_id
+            self.messages.append(kept)
+
+
+def neutralise_typed_text(text: Text) -> Text:
+    """Typed text is plain text: drop leading slashes so it is never an intent."""
+    return text.strip().lstrip("/").strip()[:MAX_TEXT_CHARS]
+
+
+def offered_payloads(events: List[Dict[Text, Any]]) -> List[Text]:
+    """Payloads of the buttons in the bot's messages since the user last spoke."""
+    payloads: List[Text] = []
+    for event in reversed(events):
+        if event.get("event") == "user":
+            break
+        if event.get("event") == "bot":
+            for button in (event.get("data") or {}).get("buttons") or []:
+                if button.get("payload"):
+                    payloads.append(button["payload"])
+    return payloads
+
+
+class PrescreenInput(InputChannel):
+    """POST /webhooks/prescreen/webhook with {"sender", "message"} or {"sender", "payload"}."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "prescreen"
+
+    async def _offered_payloads(self, request: Request, sender_id: Text) -> List[Text]:
+        agent = request.app.ctx.agent
+        tracker = await agent.tracker_store.retrieve(sender_id)
+        if tracker is None:
+            return []
+        return offered_payloads([event.as_dict() for event in tracker.events])
+
+    async def _text_to_send(self, request: Request, sender_id: Text, body: Dict[Text, Any]) -> Optional[Text]:
+        payload = body.get("payload")
+        if isinstance(payload, str) and payload:
+            if payload in await self._offered_payloads(request, sender_id):
+                return payload
+            # A payload the bot did not offer is treated like typed text.
+            return neutralise_typed_text(payload)
+        text = body.get("message")
+        if isinstance(text, str):
+            return neutralise_typed_text(text)
+        return None
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("prescreen_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                body = request.json
+            except Exception:  # malformed JSON: say so, never a stack trace
+                body = None
+            if not isinstance(body, dict):
+                return response.json({"error": "Send a JSON object."}, status=400)
+            sender_id = body.get("sender")
+            if not isinstance(sender_id, str) or not 0 < len(sender_id) <= 128:
+                return response.json({"error": "A 'sender' id is required."}, status=400)
+            text = await self._text_to_send(request, sender_id, body)
+            if text is None:
+                return response.json({"error": "Send 'message' or 'payload'."}, status=400)
+            collector = WholeMessageCollector()
+            try:
+                await on_new_message(UserMessage(text, collector, sender_id, input_channel=self.name()))
+            except Exception:
+                # Log the kind of failure only: the text may hold health information.
+                logger.error("prescreen channel: message handling failed", exc_info=False)
+                return response.json({"error": "The assistant could not answer."}, status=503)
+            return response.json(collector.messages)
+
+        return webhook

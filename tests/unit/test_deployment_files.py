@@ -1,0 +1,65 @@
+"""docker-compose.yml cannot run here (no Docker engine): keep it honest by reading it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+START = (ROOT / "scripts" / "start.sh").read_text()
+LOCK = (ROOT / "requirements" / "rasa.lock.txt").read_text()
+
+
+def pinned(package: str, text: str) -> str:
+    match = re.search(rf"^{re.escape(package)}(?:\[[^\]]+\])?==(\S+)", text, re.M)
+    assert match, f"{package} is not pinned"
+    return match.group(1)
+
+
+def test_lock_matches_the_declared_pins() -> None:
+    declared = (ROOT / "requirements" / "rasa.in").read_text()
+    for package in ("rasa", "rasa-sdk", "pytest", "textstat"):
+        assert pinned(package, LOCK) == pinned(package, declared)
+
+
+def test_images_install_the_same_lock_as_the_start_script() -> None:
+    assert "requirements/rasa.lock.txt" in (ROOT / "scripts" / "setup_env.sh").read_text()
+    for service in ("rasa", "actions"):
+        dockerfile = (ROOT / COMPOSE["services"][service]["build"]["dockerfile"]).read_text()
+        assert "pip install --no-cache-dir --no-deps -r requirements/rasa.lock.txt" in dockerfile
+        assert dockerfile.startswith("# ") and "FROM python:3.10" in dockerfile
+
+
+def test_rasa_runs_with_the_same_channel_and_options_as_the_start_script() -> None:
+    command = COMPOSE["services"]["rasa"]["command"]
+    for option in ("--credentials", "--endpoints", "--port", "--model"):
+        assert option in command and option in START
+    assert command[command.index("--credentials") + 1] == "credentials.yml"
+    assert "credentials.yml" in START
+    endpoints = command[command.index("--endpoints") + 1]
+    assert (ROOT / "bot" / endpoints).exists()
+
+
+def test_every_endpoint_variable_is_set_by_compose() -> None:
+    endpoints = (ROOT / "bot" / "endpoints.replicas.yml").read_text()
+    needed = set(re.findall(r"\$\{(\w+)\}", endpoints))
+    given = set(COMPOSE["services"]["rasa"]["environment"])
+    assert needed <= given, f"compose does not set {needed - given}"
+
+
+def test_action_server_is_started_the_same_way() -> None:
+    dockerfile = (ROOT / "docker" / "actions.Dockerfile").read_text()
+    assert "rasa_sdk" in dockerfile and "--actions\", \"actions\"" in dockerfile
+    assert "-m rasa_sdk --actions actions" in START
+    url = COMPOSE["services"]["rasa"]["environment"]["ACTION_ENDPOINT_URL"]
+    assert url.endswith(":5055/webhook")
+
+
+def test_production_shape_has_postgres_and_redis() -> None:
+    services = COMPOSE["services"]
+    assert {"rasa", "actions", "postgres", "redis"} <= set(services)
+    assert services["rasa"]["environment"]["TRACKER_DB_URL"].startswith("postgresql://")
+    assert "lock_store" in (ROOT / "bot" / "endpoints.replicas.yml").read_text()
