@@ -13,17 +13,14 @@ from actions.criteria import evaluate
 from actions.safe_action import SafeAction
 from actions.trial import answers_from, get_trial
 
-# Which criterion results are explained with each outcome.
-EXPLAINED = {"not_eligible": ("fail",), "needs_review": ("needs_review", "unknown")}
 INTRO = {"not_eligible": "utter_reasons_intro", "needs_review": "utter_review_intro"}
 
 
-def patient_reasons(evaluation: Any, outcome: str) -> list[str]:
-    """Distinct patient-facing reasons for the outcome, in question order."""
-    wanted = EXPLAINED.get(outcome, ())
+def patient_reasons(evaluation: Any) -> list[str]:
+    """Distinct patient-facing reasons behind the outcome, in question order."""
     reasons: list[str] = []
-    for result in evaluation.criteria:
-        if result.status in wanted and result.reason_patient and result.reason_patient not in reasons:
+    for result in evaluation.deciding:
+        if result.reason_patient and result.reason_patient not in reasons:
             reasons.append(result.reason_patient)
     return reasons
 
@@ -47,8 +44,8 @@ class ActionGiveOutcome(SafeAction):
             dispatcher.utter_message(response="utter_urgent_care_advice")
             return urgent_care_events(tracker)
         dispatcher.utter_message(response=f"utter_outcome_{outcome}")
-        reasons = patient_reasons(evaluation, outcome)
-        if reasons:
+        reasons = patient_reasons(evaluation)
+        if reasons and outcome in INTRO:
             dispatcher.utter_message(response=INTRO[outcome])
             for reason in reasons:
                 dispatcher.utter_message(text=reason)

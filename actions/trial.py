@@ -19,7 +19,7 @@ def get_trial() -> Any:
 
 
 def screening_ids() -> list[str]:
-    return [q.id for q in get_trial().questions if q.stage == "screening"]
+    return [q.id for q in get_trial().questions if q.stage == "screen"]
 
 
 def buttons_of(question_id: str) -> list[Button]:

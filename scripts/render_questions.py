@@ -23,7 +23,7 @@ OUTPUT = ROOT / "bot" / "domain" / "questions.yml"
 
 # Intents that are never an answer: they steer the conversation instead.
 CONTROL_INTENTS = ["go_back", "start_over", "red_flag", "faq"]
-FORM_OF_STAGE = {"screening": "prescreen_form", "contact": "contact_form"}
+FORM_OF_STAGE = {"screen": "prescreen_form", "contact": "contact_form"}
 
 HEADER = """\
 # GENERATED from trial/nct04242589.yml by scripts/render_questions.py.
@@ -53,7 +53,7 @@ def render(trial: dict[str, Any]) -> dict[str, Any]:
     screening: list[str] = []
     for question in trial["questions"]:
         qid = question["id"]
-        form = FORM_OF_STAGE[question.get("stage", "screening")]
+        form = FORM_OF_STAGE[question.get("stage", "screen")]
         if form == "prescreen_form":
             screening.append(qid)
         slots[qid] = {
@@ -85,9 +85,16 @@ def render(trial: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+class NoAliasDumper(yaml.SafeDumper):
+    """Write repeated lists out in full: the domain is read by people too."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def rendered_text() -> str:
     trial = yaml.safe_load(TRIAL_FILE.read_text(encoding="utf-8"))
-    body = yaml.safe_dump(render(trial), sort_keys=False, allow_unicode=True, width=1000)
+    body = yaml.dump(render(trial), Dumper=NoAliasDumper, sort_keys=False, allow_unicode=True, width=1000)
     return HEADER + body
 
 
