@@ -1,0 +1,183 @@
+"""Whole pre-screens over HTTP against the real Rasa server and action server.
+
+Each persona answers whatever the bot asks (read from the `asks` contract),
+typing like a person where it can, and the test checks the outcome.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Union
+
+import pytest
+
+from tests.chat_client import Chat
+from tests.servers import Servers
+
+pytestmark = pytest.mark.e2e
+
+Click = tuple[str]  # ("Button title",) presses a button; a plain string is typed
+Answer = Union[str, Click]
+
+LIKELY_FIT: dict[str, Answer] = {
+    "respondent": "it's for me",
+    "red_flags": "no, none of those",
+    "age": "I'm 64",
+    "spine_mets_confirmed": "yes, the MRI showed it",
+    "spine_region": "between my shoulder blades",
+    "pain_score": "about a 6 or 7 out of 10",
+    "cord_compression_told": "no",
+    "primary_cancer": "breast cancer",
+    "pregnancy": ("Not possible",),
+    "prior_spine_radiation": "never had radiation",
+    "performance_status": ("Does all usual activities, with no limits",),
+    "visceral_metastases": "no",
+    "able_to_attend": "yes I can come",
+}
+CONTACT: dict[str, Answer] = {
+    "consent_contact": ("Yes",),
+    "contact_name": "Sam Tester",
+    "contact_reach": "403-555-0199 or sam@example.com",
+    "contact_time": ("Morning",),
+    "contact_language": ("English",),
+    "contact_confirmed": ("Yes, send it",),
+}
+
+
+def answer(chat: Chat, reply: Answer) -> None:
+    if isinstance(reply, tuple):
+        chat.click(reply[0])
+    else:
+        chat.say(reply)
+
+
+def screen(chat: Chat, answers: dict[str, Answer], max_turns: int = 30) -> list[str]:
+    """Answer until the bot gives an outcome; return the question ids asked."""
+    chat.say("hi")
+    asked = []
+    for _ in range(max_turns):
+        if chat.outcome:
+            return asked
+        question = chat.asks
+        assert question, f"the bot neither asked nor concluded: {chat.texts()}"
+        assert question in answers, f"unexpected question {question}: {chat.texts()}"
+        asked.append(question)
+        answer(chat, answers[question])
+    raise AssertionError(f"no outcome after {max_turns} turns; asked {asked}")
+
+
+def outbox_rows(servers: Servers) -> list[tuple[str, str]]:
+    path = servers.data_dir / "outbox.sqlite"
+    if not path.exists():
+        return []
+    with sqlite3.connect(path) as db:
+        return db.execute("SELECT referral_id, payload FROM referral_outbox").fetchall()
+
+
+def test_likely_fit_consents_and_is_referred(servers: Servers) -> None:
+    chat = Chat(servers.url)
+    before = len(outbox_rows(servers))
+    asked = screen(chat, {**LIKELY_FIT, **CONTACT})
+    assert chat.outcome == "likely_eligible"
+    assert "breastfeeding" not in asked and asked[0] == "respondent"
+    assert chat.asks == "consent_contact"
+    for _ in range(8):
+        question = chat.asks
+        if question is None:
+            break
+        answer(chat, CONTACT[question])
+    assert any("sent your answers" in text for text in chat.texts())
+    rows = outbox_rows(servers)
+    assert len(rows) == before + 1
+    assert '"outcome": "likely_eligible"' in rows[-1][1] and "Sam Tester" in rows[-1][1]
+
+
+def test_caregiver_is_asked_in_the_third_person(servers: Servers) -> None:
+    chat = Chat(servers.url)
+    chat.say("hello")
+    chat.click("For someone else")
+    assert chat.asks == "red_flags" and any("person you are helping" in t for t in chat.texts())
+    chat.say("no")
+    assert chat.asks == "age" and any("person you are helping" in t for t in chat.texts())
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"age": "I'm 16"}, "not_eligible"),
+        ({"spine_region": "my neck"}, "not_eligible"),
+        ({"pain_score": "1"}, "not_eligible"),
+        ({"cord_compression_told": "yes"}, "not_eligible"),
+        ({"primary_cancer": "osteosarcoma"}, "not_eligible"),
+        ({"spine_mets_confirmed": "not sure"}, "needs_review"),
+        ({"performance_status": ("In bed or a chair all day, and needs help with self-care",)}, "needs_review"),
+        ({"red_flags": ("Yes",)}, "urgent_care"),
+    ],
+)
+def test_outcomes(servers: Servers, changes: dict[str, Answer], expected: str) -> None:
+    chat = Chat(servers.url)
+    screen(chat, {**LIKELY_FIT, **changes, **CONTACT})
+    assert chat.outcome == expected
+    if expected == "not_eligible":
+        assert any("cancer care team" in t for t in chat.texts())
+    if expected == "urgent_care":
+        assert any("911" in t for t in chat.texts()) and chat.asks is None
+
+
+def test_red_flag_in_the_middle_of_the_form_stops_screening(servers: Servers) -> None:
+    chat = Chat(servers.url)
+    chat.say("hi")
+    chat.say("for me")
+    chat.say("no")
+    assert chat.asks == "age"
+    chat.say("my legs gave way on the stairs this morning")
+    assert chat.outcome == "urgent_care" and chat.asks is None
+
+
+def test_typed_slash_commands_do_not_answer(servers: Servers) -> None:
+    chat = Chat(servers.url)
+    chat.say("hi")
+    chat.say('/choose{"choice": "self"}')
+    assert chat.asks == "respondent"
+    chat._post({"payload": '/choose{"choice": "adult"}'})  # a button the bot did not offer
+    assert chat.asks == "respondent"
+    chat.click("For myself")
+    assert chat.asks == "red_flags"
+
+
+def test_go_back_and_start_over(servers: Servers) -> None:
+    chat = Chat(servers.url)
+    chat.say("hi")
+    chat.say("for myself")
+    chat.say("no")
+    chat.say("70")
+    assert chat.asks == "spine_mets_confirmed"
+    chat.say("go back")
+    assert chat.asks == "age"
+    chat.say("72")
+    assert chat.asks == "spine_mets_confirmed"
+    chat.say("start over")
+    assert chat.asks == "respondent"
+
+
+def test_study_question_mid_form_is_answered_then_the_form_resumes(servers: Servers) -> None:
+    chat = Chat(servers.url)
+    chat.say("hi")
+    chat.say("for myself")
+    chat.say("what is vertebroplasty?")
+    assert any("cement" in t for t in chat.texts())
+    assert chat.asks == "red_flags"
+
+
+def test_unclear_answers_are_rephrased_then_a_way_out_is_offered(servers: Servers) -> None:
+    chat = Chat(servers.url)
+    screen_until = {"respondent": "me", "red_flags": "no", "age": "60", "spine_mets_confirmed": "yes", "spine_region": "lower back"}
+    chat.say("hi")
+    while chat.asks in screen_until:
+        answer(chat, screen_until[chat.asks])
+    assert chat.asks == "pain_score"
+    chat.say("it is awful")
+    first = chat.texts()
+    assert chat.asks == "pain_score" and any("0 to 10" in t or "number" in t for t in first)
+    chat.say("really really bad")
+    assert chat.asks == "pain_score" and any("Not sure" in t for t in chat.texts())
