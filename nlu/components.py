@@ -1,0 +1,195 @@
+"""Rasa 3.6 graph components around `nlu.extract`.
+
+Pipeline lines for bot/config.yml (order matters):
+
+    - name: nlu.components.PrescreenEntityExtractor   # before the classifiers
+    ...
+    - name: FallbackClassifier
+    - name: nlu.components.RedFlagIntent              # last
+
+PrescreenEntityExtractor persists the pattern set it was trained with in
+model storage (like Rasa's RegexEntityExtractor), so a model archive always
+runs with its own patterns, and it adds a hash of the pattern files and the
+extraction code to its fingerprint, so editing a pattern retrains it.
+
+Patient text is never logged here, at any level.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text, Type
+
+import rasa.shared.utils.io
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.constants import INTENT_MESSAGE_PREFIX
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_TYPE,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from nlu.extract import Extractor, PatternSet, extractor_for, fingerprint, load_patterns
+
+logger = logging.getLogger(__name__)
+
+PATTERNS_DIR_KEY = "patterns_dir"
+_EXTRACT_CODE_DIR = Path(__file__).resolve().parent / "extract"
+
+
+def _code_fingerprint() -> str:
+    """Hash of the extraction code: persisted patterns must fit the code that reads them."""
+    digest = hashlib.sha256()
+    for path in sorted(_EXTRACT_CODE_DIR.glob("*.py")):
+        digest.update(path.name.encode("utf-8"))
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
+class PrescreenEntityExtractor(GraphComponent, EntityExtractorMixin):
+    """Rule-based entities: spine regions/levels, numbers, pain, age, cancer type,
+    yes/no/unsure stance and red-flag symptoms (docs/architecture.md)."""
+
+    PATTERNS_FILE = "patterns.json"
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        # None = the package's nlu/patterns directory.
+        return {PATTERNS_DIR_KEY: None}
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[Text]:
+        """Changed pattern files (or extraction code) must retrain this node."""
+        return f"{fingerprint(config.get(PATTERNS_DIR_KEY))}:{_code_fingerprint()}"
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> PrescreenEntityExtractor:
+        return cls(config, model_storage, resource)
+
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        patterns: Optional[PatternSet] = None,
+    ) -> None:
+        self._config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self.patterns = patterns
+        self._extractor: Optional[Extractor] = None
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Reads the pattern files and persists them with the model."""
+        self.patterns = load_patterns(self._config.get(PATTERNS_DIR_KEY))
+        self._extractor = None
+        self.persist()
+        return self._resource
+
+    def persist(self) -> None:
+        if self.patterns is None:
+            return
+        with self._model_storage.write_to(self._resource) as directory:
+            rasa.shared.utils.io.dump_obj_as_json_to_file(directory / self.PATTERNS_FILE, self.patterns)
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> PrescreenEntityExtractor:
+        try:
+            with model_storage.read_from(resource) as directory:
+                patterns = json.loads((directory / cls.PATTERNS_FILE).read_text(encoding="utf-8"))
+        except (ValueError, FileNotFoundError):
+            rasa.shared.utils.io.raise_warning(
+                f"{cls.__name__}: no patterns in the model; using the pattern files on disk."
+            )
+            patterns = None
+        return cls(config, model_storage, resource, patterns)
+
+    @property
+    def extractor(self) -> Extractor:
+        if self._extractor is None:
+            if self.patterns is None:
+                self.patterns = load_patterns(self._config.get(PATTERNS_DIR_KEY))
+            self._extractor = extractor_for(self.patterns)
+        return self._extractor
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            # Button payloads ("/affirm", '/choose{"choice": ...}') already carry
+            # their intent and entities; parsing them as words would add noise.
+            if not text or text.startswith(INTENT_MESSAGE_PREFIX):
+                continue
+            entities = self.add_extractor_name(self.extractor.extract(text))
+            message.set(ENTITIES, message.get(ENTITIES, []) + entities, add_to_output=True)
+            logger.debug("%s added %d entities.", self.name, len(entities))
+        return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class RedFlagIntent(GraphComponent, IntentClassifier):
+    """Sets the intent to `red_flag` when a red_flag entity was found.
+
+    Placed after the intent classifiers and the FallbackClassifier, so a
+    red-flag symptom wins over any other intent (or nlu_fallback) at any turn.
+    """
+
+    @classmethod
+    def required_components(cls) -> List[Type]:
+        return [PrescreenEntityExtractor]
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"intent": "red_flag", "entity": "red_flag"}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self._config = {**self.get_default_config(), **config}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> RedFlagIntent:
+        return cls(config)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        name = self._config["intent"]
+        entity = self._config["entity"]
+        for message in messages:
+            if not any(e.get(ENTITY_ATTRIBUTE_TYPE) == entity for e in message.get(ENTITIES, []) or []):
+                continue
+            intent = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: 1.0}
+            ranking = [r for r in message.get(INTENT_RANKING_KEY, []) or [] if r.get(INTENT_NAME_KEY) != name]
+            message.set(INTENT, intent, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [dict(intent), *ranking], add_to_output=True)
+        return messages
