@@ -51,6 +51,8 @@ class ActionGiveOutcome(SafeAction):
                 dispatcher.utter_message(text=reason)
         if outcome == "not_eligible":
             dispatcher.utter_message(response="utter_not_eligible_next")
+        # Criterion ids only (no answers): the gateway counts them for the funnel statistics.
+        dispatcher.utter_message(json_message={"outcome_reasons": [row.question_id for row in evaluation.deciding]})
         return [SlotSet("outcome", outcome)]
 
 

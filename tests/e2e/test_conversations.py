@@ -137,7 +137,7 @@ def test_red_flag_in_the_middle_of_the_form_stops_screening(servers: Servers) ->
 def test_typed_slash_commands_do_not_answer(servers: Servers) -> None:
     chat = Chat(servers.url)
     chat.say("hi")
-    chat.say('/choose{"choice": "self"}')
+    chat.say('/affirm')
     assert chat.asks == "respondent"
     chat._post({"payload": '/choose{"choice": "adult"}'})  # a button the bot did not offer
     assert chat.asks == "respondent"

@@ -52,7 +52,8 @@ def kinds(events: list[dict[str, Any]]) -> list[tuple[str, Any]]:
 
 
 def responses(dispatcher: CollectingDispatcher) -> list[str]:
-    return [m.get("response") or m.get("text") for m in dispatcher.messages]
+    """What the patient hears (the machine-only custom messages are left out)."""
+    return [m.get("response") or m.get("text") for m in dispatcher.messages if m.get("response") or m.get("text")]
 
 
 async def run(action: Any, t: Tracker) -> tuple[list[dict[str, Any]], CollectingDispatcher]:
@@ -122,6 +123,9 @@ async def test_the_outcome_is_told_with_its_reasons(changes: dict[str, Any], out
         assert any("18" in text for text in said if not text.startswith("utter_"))
     if outcome == "likely_eligible":
         assert said == ["utter_outcome_likely_eligible"]
+    reasons = [m["custom"]["outcome_reasons"] for m in dispatcher.messages if m.get("custom", {}).get("outcome_reasons") is not None]
+    if outcome in ("not_eligible", "needs_review"):
+        assert reasons and set(changes) <= set(reasons[0])
 
 
 async def test_urgent_care_stops_the_form() -> None:
