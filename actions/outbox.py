@@ -11,7 +11,7 @@ import json
 import os
 import sqlite3
 from contextlib import closing
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +23,12 @@ CREATE TABLE IF NOT EXISTS referral_outbox (
     created_at TEXT NOT NULL,
     payload TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL DEFAULT '',
     delivered_at TEXT
 )
 """
+# Waits between delivery attempts grow 2, 4, 8 ... seconds up to this cap.
+MAX_BACKOFF_S = 300
 
 
 class Outbox:
@@ -48,11 +51,37 @@ class Outbox:
             return cursor.rowcount == 1
 
     def pending(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every referral not yet acknowledged by the API, oldest first."""
         with closing(self._connect()) as connection:
             rows = connection.execute(
                 "SELECT referral_id, payload FROM referral_outbox WHERE delivered_at IS NULL ORDER BY created_at"
             ).fetchall()
         return [(referral_id, json.loads(payload)) for referral_id, payload in rows]
+
+    def due(self, now: datetime | None = None) -> list[tuple[str, dict[str, Any]]]:
+        """Pending referrals whose next delivery attempt is due."""
+        moment = (now or datetime.now(timezone.utc)).isoformat()
+        with closing(self._connect()) as connection:
+            rows = connection.execute(
+                "SELECT referral_id, payload FROM referral_outbox WHERE delivered_at IS NULL "
+                "AND next_attempt_at <= ? ORDER BY created_at",
+                (moment,),
+            ).fetchall()
+        return [(referral_id, json.loads(payload)) for referral_id, payload in rows]
+
+    def postpone(self, referral_id: str, now: datetime | None = None) -> float:
+        """Count a failed attempt and wait longer before the next; returns the wait in seconds."""
+        moment = now or datetime.now(timezone.utc)
+        with closing(self._connect()) as connection, connection:
+            (attempts,) = connection.execute(
+                "SELECT attempts FROM referral_outbox WHERE referral_id = ?", (referral_id,)
+            ).fetchone()
+            wait = float(min(MAX_BACKOFF_S, 2 ** (attempts + 1)))
+            connection.execute(
+                "UPDATE referral_outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE referral_id = ?",
+                ((moment + timedelta(seconds=wait)).isoformat(), referral_id),
+            )
+        return wait
 
     def mark_delivered(self, referral_id: str) -> None:
         with closing(self._connect()) as connection, connection:

@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
-# Create the Rasa environment (Python 3.10) when it is missing or the lock changed.
+# Create the two Python environments when missing or when their lock changed:
+#   .venv/rasa  Python 3.10, Rasa 3.6 + rasa-sdk (requirements/rasa.lock.txt)
+#   .venv/api   Python 3.11, FastAPI + SQLAlchemy 2 + pydantic 2 (requirements/api.lock.txt)
+# Rasa pins pydantic 1 and SQLAlchemy 1.4, hence two environments.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-stamp="$VENV/.lock-$(sha256sum "$ROOT/requirements/rasa.lock.txt" | cut -c1-16)"
-if [ -f "$stamp" ]; then
-  exit 0
-fi
-python310="$(find_python310)"
-echo "Installing the Rasa environment in $VENV (a few minutes, once)..."
-rm -rf "$VENV"
-"$python310" -m venv "$VENV"
-# One pip call with every version pinned, so nothing can lift Rasa's pins.
-"$VENV/bin/pip" install --quiet --no-deps -r "$ROOT/requirements/rasa.lock.txt"
-"$VENV/bin/pip" check
-touch "$stamp"
+ensure_venv() {
+  local venv="$1" python="$2" lock="$3"
+  local stamp="$venv/.lock-$(sha256sum "$lock" | cut -c1-16)"
+  [ -f "$stamp" ] && return 0
+  echo "Installing $(basename "$venv") environment in $venv (a few minutes, once)..."
+  rm -rf "$venv"
+  "$python" -m venv "$venv"
+  # One pip call with every version pinned, so nothing can lift another's pins.
+  "$venv/bin/pip" install --quiet --no-deps -r "$lock"
+  "$venv/bin/pip" check
+  touch "$stamp"
+}
+
+ensure_venv "$VENV" "$(find_python 3.10)" "$ROOT/requirements/rasa.lock.txt"
+ensure_venv "$API_VENV" "$(find_python 3.11)" "$ROOT/requirements/api.lock.txt"

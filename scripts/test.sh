@@ -1,12 +1,25 @@
 #!/usr/bin/env bash
-# Run every test: unit tests, domain checks, Rasa data validation, the
-# conversation stories and the end-to-end tests against real servers.
-set -euo pipefail
+# Run every test: the Rasa side (unit tests, domain checks, Rasa data
+# validation, conversation stories, end-to-end against real servers) in the
+# Rasa environment, then the API side (SQLite and PostgreSQL, schemathesis,
+# end-to-end through the gateway) in the API environment. Extra arguments go
+# to both pytest runs, e.g. `make test ARGS="-k red_flag"`.
+set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 
-"$ROOT/scripts/setup_env.sh"
-"$PY" "$ROOT/scripts/render_questions.py" --check
-MODEL="$("$ROOT/scripts/train.sh" | tail -n 1)"
+"$ROOT/scripts/setup_env.sh" || exit 1
+"$PY" "$ROOT/scripts/render_questions.py" --check || exit 1
+MODEL="$("$ROOT/scripts/train.sh" | tail -n 1)" || exit 1
 export MODEL
 cd "$ROOT"
-exec "$PY" -m pytest "$@"
+results="$ROOT/results/junit"
+mkdir -p "$results"
+
+"$PY" -m pytest --ignore=tests/api --junitxml="$results/rasa.xml" "$@"
+rasa_status=$?
+"$API_PY" -m pytest tests/api --junitxml="$results/api.xml" "$@"
+api_status=$?
+
+# One closing line for both runs.
+"$API_PY" "$ROOT/scripts/junit_total.py" "$results/rasa.xml" "$results/api.xml"
+[ "$rasa_status" -eq 0 ] && [ "$api_status" -eq 0 ]

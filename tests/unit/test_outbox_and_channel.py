@@ -36,3 +36,16 @@ def test_only_buttons_since_the_last_user_message_are_offered() -> None:
         {"event": "bot", "data": {}},
     ]
     assert offered_payloads(events) == ['/choose{"choice": "yes"}']
+
+
+def test_failed_deliveries_back_off_and_wait(tmp_path: Path) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    outbox = Outbox(tmp_path / "o.sqlite")
+    outbox.put("r-3", {"a": 1})
+    now = datetime.now(timezone.utc)
+    assert [rid for rid, _ in outbox.due(now)] == ["r-3"]
+    assert outbox.postpone("r-3", now) == 2
+    assert outbox.due(now + timedelta(seconds=1)) == []
+    assert [rid for rid, _ in outbox.due(now + timedelta(seconds=3))] == ["r-3"]
+    assert outbox.postpone("r-3", now) == 4
