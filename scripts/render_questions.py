@@ -33,8 +33,12 @@ HEADER = """\
 
 
 def payload(value: Any) -> str:
-    """Button payload: an intent with the chosen value as the `choice` entity."""
-    return "/choose" + json.dumps({"choice": str(value)})
+    """Button payload: an intent with the chosen value as the `choice` entity.
+
+    Braces are doubled because Rasa fills {placeholders} in responses,
+    button payloads included; it turns {{ back into {.
+    """
+    return "/choose" + json.dumps({"choice": str(value)}).replace("{", "{{").replace("}", "}}")
 
 
 def variations(texts: dict[str, str], extra: dict[str, Any]) -> list[dict[str, Any]]:

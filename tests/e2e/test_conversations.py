@@ -90,6 +90,10 @@ def test_likely_fit_consents_and_is_referred(servers: Servers) -> None:
     rows = outbox_rows(servers)
     assert len(rows) == before + 1
     assert '"outcome": "likely_eligible"' in rows[-1][1] and "Sam Tester" in rows[-1][1]
+    # What the patient typed never reaches a log (safety-security P2).
+    logs = servers.logs()
+    for marker in ("Sam Tester", "555-0199", "sam@example.com", "shoulder blades"):
+        assert marker not in logs
 
 
 def test_caregiver_is_asked_in_the_third_person(servers: Servers) -> None:
