@@ -29,6 +29,18 @@ def unclear_events(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str
     return [SlotSet(slot, None), SlotSet("unclear_count", count)]
 
 
+def warning_sign_events(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    """Same-day warning signs (worse and worse pain, pain on coughing, pain at
+    night): advise calling the care team today, once, and go on screening."""
+    signs = sorted(set(parsed_message(tracker).values("warning_sign")))
+    if not signs:
+        return []
+    known = list(tracker.get_slot("warning_signs") or [])
+    if not known:
+        dispatcher.utter_message(response="utter_warning_sign_advice")
+    return [SlotSet("warning_signs", sorted(set(known) | set(signs)))]
+
+
 class ValidatePrescreenForm(SafeAction):
     def name(self) -> str:
         return "validate_prescreen_form"
@@ -40,6 +52,8 @@ class ValidatePrescreenForm(SafeAction):
         pending = tuple(tracker.slots_to_validate())
         answers = answers_from(tracker, leave_out=pending)
         events: list[dict[str, Any]] = []
+        if pending:
+            events += warning_sign_events(dispatcher, tracker)
         if requested in pending and requested in screening_ids():
             events += self._answer(dispatcher, tracker, requested, answers)
         events.append(SlotSet(REQUESTED_SLOT, next_question(trial, answers)))

@@ -32,6 +32,7 @@ def referral_record(tracker: Tracker, referral_id: str) -> dict[str, Any]:
         "linden": evaluation.linden.as_dict(),
         "respondent": tracker.get_slot("respondent"),
         "spine_levels": tracker.get_slot("spine_levels") or [],
+        "warning_signs": tracker.get_slot("warning_signs") or [],
         "consent": {"text_version": trial.version, "given_at": tracker.get_slot("consent_time")},
         "contact": {
             "name": tracker.get_slot("contact_name"),

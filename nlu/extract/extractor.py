@@ -10,7 +10,7 @@ from nlu.extract.context import ContextRules
 from nlu.extract.entities import Entity
 from nlu.extract.numbers import NumberRules
 from nlu.extract.pipeline import build_nlp, clean_text
-from nlu.extract.red_flags import RedFlagRules
+from nlu.extract.red_flags import WARNING_SIGNS, RedFlagRules
 from nlu.extract.resources import PatternSet
 from nlu.extract.spine import SpineRules, level_spans
 
@@ -26,6 +26,7 @@ class Extractor:
         self.answers = AnswerRules(self.nlp, patterns["answers"])
         self.numbers = NumberRules(patterns["numbers"])
         self.red_flags = RedFlagRules(patterns["red_flags"])
+        self.warning_signs = RedFlagRules(patterns["warning_signs"], entity="warning_sign", flags=WARNING_SIGNS)
 
     def entities(self, text: str) -> List[Entity]:
         if not text or not text.strip():
@@ -49,6 +50,9 @@ class Extractor:
         if answer is not None and (not red_flags or answer.value == "yes"):
             found.append(answer)
         found += red_flags
+        # A red flag outranks a warning sign: the emergency advice covers it.
+        if not red_flags:
+            found += self.warning_signs.find(clean, doc, context)
         return sorted(found, key=lambda e: (e.start, e.end, e.entity))
 
     def extract(self, text: str) -> List[Dict[str, Any]]:

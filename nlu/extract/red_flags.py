@@ -1,4 +1,6 @@
-"""Red-flag symptoms (red_flags.yml) that are current and affirmed."""
+"""Symptoms that are current and affirmed: red flags (red_flags.yml, emergency)
+and warning signs (warning_signs.yml, call the care team today). One engine,
+two pattern files, two entity names."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from nlu.extract.entities import Entity, overlaps
 from nlu.extract.pipeline import token_range
 
 FLAGS = ("weakness", "walking", "numbness", "bladder_bowel", "band_pain")
+WARNING_SIGNS = ("worsening_pain", "cough_pain", "night_pain")
 _MACRO = re.compile(r"\{([a-z_]+)\}")
 
 
@@ -34,18 +37,20 @@ class Candidate:
 
 
 class RedFlagRules:
-    def __init__(self, data: Mapping[str, Any]) -> None:
+    def __init__(self, data: Mapping[str, Any], entity: str = "red_flag", flags: tuple[str, ...] = FLAGS) -> None:
+        self.entity = entity
+        source_name = f"{entity}s.yml"
         macros: Dict[str, str] = {str(k): str(v) for k, v in (data.get("macros") or {}).items()}
         self.patterns: List[Pattern] = []
         for index, item in enumerate(data["patterns"]):
             flag = str(item["flag"])
-            if flag not in FLAGS:
-                raise ValueError(f"red_flags.yml pattern {index}: unknown flag {flag!r}")
+            if flag not in flags:
+                raise ValueError(f"{source_name} pattern {index}: unknown flag {flag!r}")
             source = _expand(str(item["regex"]), macros)
             try:
                 regex = re.compile(source, re.IGNORECASE)
             except re.error as error:
-                raise ValueError(f"red_flags.yml pattern {index} ({flag}): {error}") from error
+                raise ValueError(f"{source_name} pattern {index} ({flag}): {error}") from error
             self.patterns.append(Pattern(flag, regex, bool(item.get("list")), bool(item.get("loss"))))
 
     def candidates(self, text: str) -> List[Candidate]:
@@ -70,7 +75,7 @@ class RedFlagRules:
         for cand, (start, end) in zip(candidates, spans):
             flags = context.flags(start, end, listable=cand.listable, loss=cand.loss, findings=spans)
             if flags.current_and_affirmed:
-                found.append(Entity("red_flag", cand.flag, cand.start, cand.end))
+                found.append(Entity(self.entity, cand.flag, cand.start, cand.end))
         return found
 
 

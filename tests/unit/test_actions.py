@@ -192,3 +192,16 @@ async def test_no_consent_stores_nothing(tmp_path: Path, monkeypatch: pytest.Mon
     assert Outbox().pending() == []
     assert slot_events(events)["contact_name"] is None and slot_events(events)["referral_sent"] is False
     assert responses(dispatcher) == ["utter_no_consent"]
+
+
+async def test_a_same_day_warning_sign_is_advised_once_and_screening_goes_on() -> None:
+    slots = {"respondent": "self", "red_flags": "no", "age": 60, "spine_mets_confirmed": "yes",
+             "spine_region": ["lumbar"], "pain_score": "8, and it keeps getting worse", "requested_slot": "pain_score"}
+    entities = [{"entity": "number", "value": 8}, {"entity": "warning_sign", "value": "worsening_pain"}]
+    events, dispatcher = await run(ValidatePrescreenForm(), tracker(slots, slots["pain_score"], entities=entities, pending=("pain_score",)))
+    assert responses(dispatcher) == ["utter_warning_sign_advice"]
+    assert slot_events(events)["pain_score"] == 8 and slot_events(events)["warning_signs"] == ["worsening_pain"]
+    assert slot_events(events)["requested_slot"] == "cord_compression_told"
+    again = {**slots, "warning_signs": ["worsening_pain"]}
+    _, dispatcher = await run(ValidatePrescreenForm(), tracker(again, slots["pain_score"], entities=entities, pending=("pain_score",)))
+    assert responses(dispatcher) == []
