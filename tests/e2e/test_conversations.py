@@ -185,3 +185,15 @@ def test_unclear_answers_are_rephrased_then_a_way_out_is_offered(servers: Server
     assert chat.asks == "pain_score" and any("0 to 10" in t or "number" in t for t in first)
     chat.say("really really bad")
     assert chat.asks == "pain_score" and any("Not sure" in t for t in chat.texts())
+
+
+def test_same_day_warning_sign_gets_advice_and_screening_goes_on(servers: Servers) -> None:
+    chat = Chat(servers.url)
+    chat.say("hi")
+    steps = {"respondent": "me", "red_flags": "no", "age": "58", "spine_mets_confirmed": "yes", "spine_region": "L3"}
+    while chat.asks in steps:
+        answer(chat, steps[chat.asks])
+    assert chat.asks == "pain_score"
+    chat.say("8, and it keeps getting worse every day")
+    assert any("call your cancer care team today" in t for t in chat.texts())
+    assert chat.asks == "cord_compression_told" and chat.outcome is None
