@@ -63,3 +63,24 @@ def test_production_shape_has_postgres_and_redis() -> None:
     assert {"rasa", "actions", "postgres", "redis"} <= set(services)
     assert services["rasa"]["environment"]["TRACKER_DB_URL"].startswith("postgresql://")
     assert "lock_store" in (ROOT / "bot" / "endpoints.replicas.yml").read_text()
+
+
+def test_api_image_installs_the_api_lock_and_migrates_before_serving() -> None:
+    dockerfile = (ROOT / COMPOSE["services"]["api"]["build"]["dockerfile"]).read_text()
+    assert "pip install --no-cache-dir --no-deps -r requirements/api.lock.txt" in dockerfile
+    assert "api.cli migrate" in dockerfile and "api.main:app" in dockerfile
+    start = START
+    assert "api.cli migrate" in start and "api.main:app" in start
+    assert (ROOT / "requirements" / "api.lock.txt").read_text().count("fastapi==") == 1
+
+
+def test_only_the_api_is_published_and_secrets_are_required() -> None:
+    services = COMPOSE["services"]
+    published = [name for name, service in services.items() if service.get("ports")]
+    assert published == ["api"]
+    env = services["api"]["environment"]
+    for secret in ("SERVICE_TOKEN", "SECRET_KEY"):
+        assert ":?" in env[secret], f"{secret} must be required, not defaulted"
+    assert services["delivery"]["environment"]["SERVICE_TOKEN"] == env["SERVICE_TOKEN"]
+    assert services["delivery"]["command"][-1] == "actions.delivery"
+    assert "actions.delivery" in START
