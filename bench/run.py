@@ -1,0 +1,87 @@
+"""Entry point of `make bench` (scripts/bench.sh): run every measure, print a
+summary, write results/bench.json.
+
+    python -m bench.run [--model PATH] [--out results/bench.json]
+
+It reports and never fails on slowness. A section that cannot run (training
+error, server not starting) is recorded in the JSON and printed; the exit code
+is then 1 so a broken benchmark is not mistaken for a good one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+import traceback
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from bench import latency, nlu_eval, report, training
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _section(name: str, results: dict[str, Any], step: Callable[[], Any]) -> Any:
+    """Run one step; on error record it (type and first line only) and carry on."""
+    print(f"[bench] {name}...", flush=True)
+    started = time.perf_counter()
+    try:
+        return step()
+    except Exception as exc:
+        traceback.print_exc()
+        results.setdefault("errors", {})[name] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        return None
+    finally:
+        print(f"[bench] {name} done in {time.perf_counter() - started:.1f} s", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=Path, help="use this trained model and skip the cold training")
+    parser.add_argument("--out", type=Path, default=ROOT / "results" / "bench.json")
+    args = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    results: dict[str, Any] = {
+        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        # Other work on the machine skews every number here: keep the context.
+        "machine": {"cpus": os.cpu_count(), "load_avg_at_start": os.getloadavg(), "python": platform.python_version()},
+    }
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        work = Path(tmp)
+        if args.model:
+            model = args.model.resolve()
+            results["training"] = {"skipped": True, "model": str(model), "size_mb": training.model_size_mb(model)}
+        else:
+            trained = _section("training", results, lambda: training.train_cold(work / "train"))
+            if trained is None:
+                return _finish(results, args.out, started)
+            model = trained.model
+            results["training"] = {"skipped": False, "seconds": trained.seconds, "size_mb": trained.size_mb}
+
+        results["nlu"] = _section("nlu", results, lambda: nlu_eval.evaluate(model))
+        served = _section("conversations", results, lambda: latency.run(model, work / "servers"))
+        if served:
+            results.update(served)
+    return _finish(results, args.out, started)
+
+
+def _finish(results: dict[str, Any], out: Path, started: float) -> int:
+    results["duration_s"] = time.perf_counter() - started
+    report.write_json(results, out)
+    print()
+    table = report.per_label_table(results)
+    if table:
+        print(table + "\n")
+    print(report.summary(results))
+    print(f"\n(details in {out})")
+    return 1 if results.get("errors") else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
