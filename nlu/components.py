@@ -20,10 +20,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Text, Type
 
 import rasa.shared.utils.io
+import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -150,6 +152,56 @@ class PrescreenEntityExtractor(GraphComponent, EntityExtractorMixin):
             entities = self.add_extractor_name(self.extractor.extract(text))
             message.set(ENTITIES, message.get(ENTITIES, []) + entities, add_to_output=True)
             logger.debug("%s added %d entities.", self.name, len(entities))
+        return messages
+
+
+def question_cues(path: Optional[Path] = None) -> "re.Pattern[str]":
+    """One regex from nlu/patterns/questions.yml: does this text ask something?"""
+    data = yaml.safe_load((path or Path(__file__).resolve().parent / "patterns" / "questions.yml").read_text())
+    starts = "|".join(re.escape(cue) for cue in data["starts"])
+    anywhere = "|".join(re.escape(cue) for cue in data["anywhere"])
+    return re.compile(rf"(?:^|[.!;]\s*)(?:{starts})\b|{anywhere}", re.IGNORECASE)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class FaqNeedsAQuestion(GraphComponent, IntentClassifier):
+    """Keeps the study-question intent only for messages that ask something.
+
+    An answer mid-form (an e-mail address, a name, "it's awful") that the
+    classifier takes for a study question would be answered with an FAQ and
+    the patient's answer lost. Study questions are questions: without a
+    question cue the next best intent is used instead.
+    """
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"intent": "faq", "fallback_intent": "inform"}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self._config = {**self.get_default_config(), **config}
+        self._asks = question_cues()
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> FaqNeedsAQuestion:
+        return cls(config)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        faq = self._config["intent"]
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            text = message.get(TEXT) or ""
+            if intent.get(INTENT_NAME_KEY) != faq or text.startswith(INTENT_MESSAGE_PREFIX) or self._asks.search(text):
+                continue
+            ranking = [r for r in message.get(INTENT_RANKING_KEY, []) or [] if r.get(INTENT_NAME_KEY) != faq]
+            best = dict(ranking[0]) if ranking else {INTENT_NAME_KEY: self._config["fallback_intent"], PREDICTED_CONFIDENCE_KEY: 1.0}
+            message.set(INTENT, best, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages
 
 

@@ -9,7 +9,11 @@ words like "but", at commas, colons and spaced dashes ("soft" breaks), and
 at "and"/"or" followed by a subject. A clause that is only a list of
 symptoms after a soft break keeps the cues of the clause before ("no
 weakness, numbness or tingling"); a soft clause that is only "no" answers
-the clause before ("incontinence - no").
+the clause before ("incontinence - no"); a clause that only says the
+symptom is over ("... but it went away", "... It's gone now.") makes the
+findings before it historical. Other-person cues ("my neighbour can't
+walk") mark a symptom that is not the patient's, unless the message says
+the writer is chatting for someone ("for my neighbour", "helping").
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from spacy.tokens import Doc
 
 from nlu.extract.pipeline import add_phrases
 
-CATEGORIES = ("negation", "historical", "hypothetical", "question_only", "uncertainty")
+CATEGORIES = ("negation", "historical", "hypothetical", "question_only", "uncertainty", "other_person")
 DIRECTIONS = ("forward", "backward", "both")
 # Overlapping cues: longest wins; on equal length pseudo cues win, because
 # they exist only to cancel another cue.
@@ -41,11 +45,14 @@ class Flags:
     hypothetical: bool = False
     general_question: bool = False
     uncertain: bool = False
+    other_person: bool = False
 
     @property
     def current_and_affirmed(self) -> bool:
         """Hedged findings count: safety first, "maybe numb" is reported."""
-        return not (self.negated or self.historical or self.hypothetical or self.general_question)
+        return not (
+            self.negated or self.historical or self.hypothetical or self.general_question or self.other_person
+        )
 
 
 @dataclass(frozen=True)
@@ -155,11 +162,89 @@ class DocContext:
         if not negated and self._answered_no(index):
             negated = True
 
+        if not historical and self._resolved_later(index, loss, findings):
+            historical = True
+
+        other_person = self._other_person(index, start, reaching)
+
         if historical and any(
             cue.category == "current" and sentence.start <= cue.start < sentence.end for cue in self.cues
         ):
             historical = False
-        return Flags(negated, historical, hypothetical, general_question, uncertain)
+        return Flags(negated, historical, hypothetical, general_question, uncertain, other_person)
+
+    def _is_resolution(self, clause: Clause, loss: bool) -> bool:
+        """A clause that only says "it is over": a historical cue plus filler
+        words ("but it went away", "that cleared up", "I'm back to normal now",
+        "not anymore"). Words like "anymore"/"stopped" do not end a loss
+        ("I can't walk, it stopped me going out")."""
+        names = {"historical"} if loss else {"historical", "historical_loss"}
+        inside = [cue for cue in self.cues if clause.start <= cue.start < clause.end]
+        improvement = self.rules.improvement_only
+        if not any(
+            cue.category in names and " ".join(t.lower_ for t in self.doc[cue.start : cue.end]) not in improvement
+            for cue in inside
+        ):
+            return False
+        covered: Set[int] = set()
+        for cue in inside:
+            covered.update(range(cue.start, cue.end))
+        fillers = self.rules.resolution_fillers
+        return all(
+            i in covered or token.is_punct or token.is_space or token.like_num
+            or token.lower_ in fillers or token.norm_ in fillers
+            for i, token in ((i, self.doc[i]) for i in range(clause.start, clause.end))
+        )
+
+    def _resolved_later(self, index: int, loss: bool, findings: Sequence[TokenSpan]) -> bool:
+        """Is the finding's clause followed by a resolution clause, before any
+        other finding, in the same sentence or at the start of the next one?"""
+        sentence = self.clauses[index].sentence
+        for j in range(index + 1, len(self.clauses)):
+            clause = self.clauses[j]
+            if clause.sentence > sentence + 1:
+                return False
+            if any(clause.start <= start < clause.end for start, _ in findings):
+                return False
+            if self._is_resolution(clause, loss):
+                return True
+            if clause.sentence == sentence + 1:
+                return False  # only the first clause of the next sentence
+        return False
+
+    def _other_person(self, index: int, start: int, reaching: Sequence[Cue]) -> bool:
+        """The symptom belongs to someone who is not the patient: an other-person
+        cue before it in its clause with no first-person word in between ("my
+        neighbour can't walk", not "my friend says my legs look weak"), or one
+        in the clause before when this clause starts with he/she/they ("the
+        lady next to me was in a wheelchair, she couldn't walk"). Never when
+        the writer says they are chatting for someone ("for my neighbour")."""
+        if any(cue.category == "caregiver" for cue in self.cues):
+            return False
+        rules = self.rules
+        for cue in reaching:
+            if cue.category != "other_person" or cue.end > start:
+                continue
+            if not any(self._first_person(i) for i in range(cue.end, start)):
+                return True
+        clause = self.clauses[index]
+        if index == 0 or self.clauses[index - 1].sentence != clause.sentence:
+            return False
+        first = self.doc[clause.start]
+        if first.lower_ not in rules.other_person_pronouns and first.norm_ not in rules.other_person_pronouns:
+            return False
+        if any(self._first_person(i) for i in range(clause.start, start)):
+            return False
+        before = self.clauses[index - 1]
+        return any(cue.category == "other_person" and before.start <= cue.start < before.end for cue in self.cues)
+
+    def _first_person(self, i: int) -> bool:
+        """"I", "me", "my" ... as the patient, not inside "next to me", "in my group"."""
+        token = self.doc[i]
+        rules = self.rules
+        if token.lower_ not in rules.first_person and token.norm_ not in rules.first_person:
+            return False
+        return i == 0 or self.doc[i - 1].lower_ not in rules.other_person_prepositions
 
     def _answered_no(self, index: int) -> bool:
         """"incontinence - no": the next soft clause is only a "no"."""
@@ -243,6 +328,13 @@ class ContextRules:
         }
         self.personal: Set[str] = {str(x).lower() for x in data.get("personal", [])}
         self.question_starts: Set[str] = {str(x).lower() for x in data.get("question_starts", [])}
+        self.improvement_only: Set[str] = {" ".join(str(x).lower().split()) for x in data.get("improvement_only", [])}
+        self.resolution_fillers: Set[str] = {str(x).lower() for x in data.get("resolution_fillers", [])}
+        self.first_person: Set[str] = {str(x).lower() for x in data.get("first_person", [])}
+        self.other_person_pronouns: Set[str] = {str(x).lower() for x in data.get("other_person_pronouns", [])}
+        self.other_person_prepositions: Set[str] = {
+            str(x).lower() for x in data.get("other_person_prepositions", [])
+        }
         self.matcher = PhraseMatcher(nlp.vocab, attr="NORM")
         self._labels: Dict[int, Tuple[str, str]] = {}
         self._add_cues(nlp, data.get("cues") or {})
@@ -260,6 +352,7 @@ class ContextRules:
                     table.setdefault((name, direction), []).append(text)
         table[("current", "both")] = [str(x).lower() for x in cues.get("current", [])]
         table[("pseudo", "both")] = [str(x).lower() for x in cues.get("pseudo", [])]
+        table[("caregiver", "both")] = [str(x).lower() for x in cues.get("caregiver", [])]
         for (category, direction), phrases in table.items():
             label = f"{category}:{direction}"
             add_phrases(nlp, self.matcher, label, phrases)

@@ -1,12 +1,20 @@
 """Symptoms that are current and affirmed: red flags (red_flags.yml, emergency)
 and warning signs (warning_signs.yml, call the care team today). One engine,
-two pattern files, two entity names."""
+two pattern files, two entity names.
+
+A pattern may require something else in the same sentence (`sentence`:
+"it's gone weak" needs a limb nearby). `exclusions` drop candidates that are
+another sense of the words (emotional numbness, a tight belt): either a
+regex whose match overlaps the candidate, or a sentence that names something
+(`sentence`) without naming something else (`unless_sentence`).
+"""
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping
+from typing import Any, Callable, Dict, FrozenSet, List, Mapping, Optional, Tuple
 
 from spacy.tokens import Doc
 
@@ -25,6 +33,19 @@ class Pattern:
     regex: "re.Pattern[str]"
     listable: bool
     loss: bool
+    sentence: "Optional[re.Pattern[str]]" = None
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    flags: FrozenSet[str]
+    regex: "Optional[re.Pattern[str]]"
+    sentence: "Optional[re.Pattern[str]]"
+    unless_sentence: "Optional[re.Pattern[str]]"
+
+
+# Character offset -> (start, end) of its sentence.
+SentenceOf = Callable[[int], Tuple[int, int]]
 
 
 @dataclass(frozen=True)
@@ -41,24 +62,72 @@ class RedFlagRules:
         self.entity = entity
         source_name = f"{entity}s.yml"
         macros: Dict[str, str] = {str(k): str(v) for k, v in (data.get("macros") or {}).items()}
+        def compile_(item: Mapping[str, Any], key: str, where: str) -> "Optional[re.Pattern[str]]":
+            if item.get(key) is None:
+                return None
+            try:
+                return re.compile(_expand(str(item[key]), macros), re.IGNORECASE)
+            except re.error as error:
+                raise ValueError(f"{source_name} {where}: {key}: {error}") from error
+
         self.patterns: List[Pattern] = []
         for index, item in enumerate(data["patterns"]):
             flag = str(item["flag"])
             if flag not in flags:
                 raise ValueError(f"{source_name} pattern {index}: unknown flag {flag!r}")
-            source = _expand(str(item["regex"]), macros)
-            try:
-                regex = re.compile(source, re.IGNORECASE)
-            except re.error as error:
-                raise ValueError(f"{source_name} pattern {index} ({flag}): {error}") from error
-            self.patterns.append(Pattern(flag, regex, bool(item.get("list")), bool(item.get("loss"))))
+            where = f"pattern {index} ({flag})"
+            regex = compile_(item, "regex", where)
+            if regex is None:
+                raise ValueError(f"{source_name} {where}: no regex")
+            self.patterns.append(
+                Pattern(flag, regex, bool(item.get("list")), bool(item.get("loss")), compile_(item, "sentence", where))
+            )
+        self.exclusions: List[Exclusion] = []
+        for index, item in enumerate(data.get("exclusions") or []):
+            where = f"exclusion {index}"
+            excluded = frozenset(str(f) for f in item.get("flags") or flags)
+            if not excluded <= set(flags):
+                raise ValueError(f"{source_name} {where}: unknown flag in {sorted(excluded)}")
+            exclusion = Exclusion(
+                excluded,
+                compile_(item, "regex", where),
+                compile_(item, "sentence", where),
+                compile_(item, "unless_sentence", where),
+            )
+            if (exclusion.regex is None) == (exclusion.sentence is None):
+                raise ValueError(f"{source_name} {where}: needs exactly one of regex / sentence")
+            self.exclusions.append(exclusion)
 
-    def candidates(self, text: str) -> List[Candidate]:
+    def candidates(self, text: str, sentence_of: Optional[SentenceOf] = None) -> List[Candidate]:
+        def sentence(offset: int) -> str:
+            if sentence_of is None:
+                return text
+            start, end = sentence_of(offset)
+            return text[start:end]
+
+        excluded = [
+            (e.flags, m.start(), m.end()) for e in self.exclusions if e.regex is not None for m in e.regex.finditer(text)
+        ]
+
+        def keep(flag: str, start: int, end: int) -> bool:
+            if any(flag in fl and overlaps(start, end, s, e) for fl, s, e in excluded):
+                return False
+            own = sentence(start)
+            return not any(
+                flag in e.flags
+                and e.sentence is not None
+                and e.sentence.search(own)
+                and not (e.unless_sentence is not None and e.unless_sentence.search(own))
+                for e in self.exclusions
+            )
+
         found = [
             Candidate(p.flag, m.start(), m.end(), p.listable, p.loss)
             for p in self.patterns
             for m in p.regex.finditer(text)
             if m.end() > m.start()
+            and (p.sentence is None or p.sentence.search(sentence(m.start())))
+            and keep(p.flag, m.start(), m.end())
         ]
         # Several patterns often match one phrase: keep the longest per flag.
         found.sort(key=lambda c: (-(c.end - c.start), c.start))
@@ -69,7 +138,7 @@ class RedFlagRules:
         return sorted(kept, key=lambda c: (c.start, c.flag))
 
     def find(self, text: str, doc: Doc, context: DocContext) -> List[Entity]:
-        candidates = self.candidates(text)
+        candidates = self.candidates(text, _sentence_finder(doc, context))
         spans = [token_range(doc, c.start, c.end) for c in candidates]
         found: List[Entity] = []
         for cand, (start, end) in zip(candidates, spans):
@@ -79,6 +148,28 @@ class RedFlagRules:
         return found
 
 
+def _sentence_finder(doc: Doc, context: DocContext) -> Optional[SentenceOf]:
+    spans: List[Tuple[int, int]] = []
+    for sentence in context.sentences:
+        if sentence.end > sentence.start:
+            last = doc[min(sentence.end, len(doc)) - 1]
+            spans.append((doc[sentence.start].idx, last.idx + len(last.text)))
+    if not spans:
+        return None
+    starts = [start for start, _ in spans]
+
+    def sentence_of(offset: int) -> Tuple[int, int]:
+        return spans[max(bisect.bisect_right(starts, offset) - 1, 0)]
+
+    return sentence_of
+
+
 def _expand(source: str, macros: Mapping[str, str]) -> str:
     # Only known names are replaced, so regex counts like {0,3} stay intact.
-    return _MACRO.sub(lambda m: macros.get(m.group(1), m.group(0)), source)
+    # Macros may use other macros ("limb" uses "leg"); a cycle is an error.
+    for _ in range(10):
+        expanded = _MACRO.sub(lambda m: macros.get(m.group(1), m.group(0)), source)
+        if expanded == source:
+            return expanded
+        source = expanded
+    raise ValueError("macros nest too deeply (a cycle?)")

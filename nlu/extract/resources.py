@@ -12,7 +12,7 @@ import yaml
 
 PATTERN_DIR = Path(__file__).resolve().parent.parent / "patterns"
 # Every file the extractor needs; a missing one is an error, not a silent gap.
-PATTERN_FILES = ("answers", "cancer", "context", "numbers", "red_flags", "spine", "warning_signs")
+PATTERN_FILES = ("answers", "cancer", "context", "numbers", "questions", "red_flags", "spine", "warning_signs")
 
 # file stem -> parsed YAML content
 PatternSet = Dict[str, Any]

@@ -268,3 +268,32 @@ def test_red_flag_intent_runs_after_extractor_and_fallback() -> None:
     before = ancestors(schema, node)
     assert PrescreenEntityExtractor in before
     assert FallbackClassifier in before
+
+
+# ---- FaqNeedsAQuestion -------------------------------------------------------
+
+from rasa.shared.nlu.training_data.message import Message as _Message  # noqa: E402
+
+from nlu.components import FaqNeedsAQuestion  # noqa: E402
+
+
+def _faq_message(text: str) -> _Message:
+    message = _Message(data={"text": text})
+    message.set("intent", {"name": "faq", "confidence": 0.6})
+    message.set("intent_ranking", [{"name": "faq", "confidence": 0.6}, {"name": "inform", "confidence": 0.3}])
+    return message
+
+
+@pytest.mark.parametrize("text", ["pat.canary@example.com", "Sam Lee", "it is awful", "403-555-0199", "my lower back"])
+def test_an_answer_is_not_taken_for_a_study_question(text: str) -> None:
+    gate = FaqNeedsAQuestion.create({}, None, None, None)  # type: ignore[arg-type]
+    [message] = gate.process([_faq_message(text)])
+    assert message.get("intent")["name"] == "inform"
+    assert all(r["name"] != "faq" for r in message.get("intent_ranking"))
+
+
+@pytest.mark.parametrize("text", ["what is vertebroplasty", "How long does it take", "risks?", "tell me about the cost", "any side effects"])
+def test_a_real_study_question_keeps_its_intent(text: str) -> None:
+    gate = FaqNeedsAQuestion.create({}, None, None, None)  # type: ignore[arg-type]
+    [message] = gate.process([_faq_message(text)])
+    assert message.get("intent")["name"] == "faq"
