@@ -1,0 +1,1 @@
+"""The public service: chat gateway, referral queue, coordinator pages."""

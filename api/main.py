@@ -1,0 +1,58 @@
+"""The FastAPI application: the only public service."""
+
+from __future__ import annotations
+
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from api.deps import public
+from api.routes import admin, auth, chat, coordinators, referrals
+from api.web import EmbedCORS, coordinator_pages, embed_origins, pages
+
+# Static assets may be cached; everything else can hold patient data (S7).
+CACHEABLE_PREFIXES = ("/static/",)
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="NCT04242589 pre-screener API",
+        version="1.0.0",
+        description="Chat gateway, referral intake and the coordinators' referral queue.",
+    )
+    app.include_router(chat.router)
+    app.include_router(referrals.router)
+    app.include_router(coordinators.router)
+    app.include_router(auth.router)
+    app.include_router(admin.router)
+    # Web pages; static files are a public route in pages.py, not a Mount (the role matrix checks every route).
+    app.include_router(pages.router)
+    app.include_router(coordinator_pages.router)
+
+    @app.get("/health", dependencies=[Depends(public)], tags=["health"])
+    def health() -> dict[str, str]:
+        """Liveness check."""
+        return {"status": "ok"}
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response: Response = await call_next(request)
+        if not request.url.path.startswith(CACHEABLE_PREFIXES):
+            response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        # Never echo the input back: it may hold health information.
+        fields = sorted({".".join(str(p) for p in e["loc"][1:]) or "body" for e in error.errors()})
+        return JSONResponse({"detail": "Invalid request.", "fields": fields}, status_code=422)
+
+    # The embedded chat on the trial website: CORS on /chat/ only, for EMBED_ORIGINS (default none).
+    app.add_middleware(EmbedCORS, origins=embed_origins())
+
+    return app
+
+
+app = create_app()

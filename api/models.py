@@ -1,0 +1,148 @@
+"""The API's tables (SQLAlchemy 2). Created and changed only by Alembic migrations."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Named constraints, so migrations can refer to them on every database.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class ChatSession(Base):
+    """One patient conversation as the gateway knows it; no answers are kept here."""
+
+    __tablename__ = "chat_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Only a hash of the cookie token is stored: a database leak cannot resume chats.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The id Rasa sees; never sent to the browser.
+    conversation_id: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    message_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_asks: Mapped[Optional[str]] = mapped_column(String(64))
+    # Payloads of the buttons the bot offered last: only these may be sent back.
+    offered_payloads: Mapped[list[str]] = mapped_column(JSON, default=list)
+    outcome: Mapped[Optional[str]] = mapped_column(String(32))
+    # Criterion ids behind the outcome (no answers, no text): for the funnel statistics.
+    outcome_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+
+
+class Referral(Base):
+    __tablename__ = "referrals"
+
+    # The referral id from the action server: also the idempotency key.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, onupdate=now)
+    status: Mapped[str] = mapped_column(String(32), default="new", index=True)
+    outcome: Mapped[str] = mapped_column(String(32), index=True)
+    trial_id: Mapped[str] = mapped_column(String(32))
+    trial_version: Mapped[str] = mapped_column(String(32))
+    conversation_id: Mapped[Optional[str]] = mapped_column(String(64))
+    respondent: Mapped[Optional[str]] = mapped_column(String(16))
+    consent_version: Mapped[str] = mapped_column(String(32))
+    consent_given_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    contact_name: Mapped[str] = mapped_column(String(200))
+    contact_phone: Mapped[Optional[str]] = mapped_column(String(32))
+    contact_email: Mapped[Optional[str]] = mapped_column(String(254))
+    best_time: Mapped[Optional[str]] = mapped_column(String(200))
+    language: Mapped[Optional[str]] = mapped_column(String(100))
+    criteria: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    linden: Mapped[dict[str, Any]] = mapped_column(JSON)
+    spine_levels: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    notes: Mapped[list["ReferralNote"]] = relationship(
+        back_populates="referral", cascade="all, delete-orphan", order_by="ReferralNote.created_at"
+    )
+    status_changes: Mapped[list["StatusChange"]] = relationship(
+        back_populates="referral", cascade="all, delete-orphan", order_by="StatusChange.at"
+    )
+
+
+class ReferralNote(Base):
+    __tablename__ = "referral_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    referral_id: Mapped[str] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("coordinators.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    text: Mapped[str] = mapped_column(Text)
+
+    referral: Mapped[Referral] = relationship(back_populates="notes")
+
+
+class StatusChange(Base):
+    __tablename__ = "status_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    referral_id: Mapped[str] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str] = mapped_column(String(32))
+    to_status: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("coordinators.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+    referral: Mapped[Referral] = relationship(back_populates="status_changes")
+
+
+class Coordinator(Base):
+    __tablename__ = "coordinators"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="coordinator")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class CoordinatorSession(Base):
+    """Server-side login session: the cookie holds a random token, the table its hash."""
+
+    __tablename__ = "coordinator_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    coordinator_id: Mapped[int] = mapped_column(ForeignKey("coordinators.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    revoked_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+
+    coordinator: Mapped[Coordinator] = relationship()
+
+
+class AuditEvent(Base):
+    """Append-only (triggers refuse UPDATE and DELETE). Never holds patient data."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
+    actor_id: Mapped[Optional[int]] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    # No foreign key: the audit row must outlive a deleted referral.
+    referral_id: Mapped[Optional[str]] = mapped_column(String(64), index=True)
+    detail: Mapped[Optional[str]] = mapped_column(String(200))

@@ -1,0 +1,72 @@
+"""Coordinator login, logout and who-am-I (JSON; S1, S3)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+
+from api.core.texts import text
+from api.deps import COORDINATOR_COOKIE, CurrentCoordinator, SessionDep, SettingsDep, public
+from api.schemas_coordinator import ErrorOut, LoggedOut, LoginIn, LoginOut, MeOut
+from api.services import auth
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+CSRF_COOKIE = "csrf_token"
+LOCKOUT_SECONDS = 15 * 60
+SIGNED_IN = {
+    401: {"model": ErrorOut, "description": "Not logged in, or the session expired."},
+    403: {"model": ErrorOut, "description": "Missing or wrong CSRF token."},
+}
+
+
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.post(
+    "/login",
+    response_model=LoginOut,
+    dependencies=[Depends(public)],
+    responses={
+        401: {"model": ErrorOut, "description": "Wrong email or password."},
+        422: {"model": ErrorOut, "description": "Invalid request."},
+        429: {"model": ErrorOut, "description": "Too many failed attempts from this address or for this email."},
+    },
+)
+def login(body: LoginIn, request: Request, response: Response, session: SessionDep, settings: SettingsDep) -> LoginOut:
+    """Log in and receive the session cookie and the CSRF token."""
+    try:
+        started = auth.log_in(
+            session, settings, email=body.email, password=body.password, address=_client_address(request)
+        )
+    except auth.LoginLocked:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS, text("login_locked"), headers={"Retry-After": str(LOCKOUT_SECONDS)}
+        ) from None
+    except auth.LoginFailed:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, text("login_failed")) from None
+    common = {"samesite": "strict", "secure": settings.cookie_secure, "path": "/"}
+    # The session token never reaches JavaScript; the CSRF token must (it goes back in a header).
+    response.set_cookie(COORDINATOR_COOKIE, started.token, httponly=True, **common)  # type: ignore[arg-type]
+    response.set_cookie(CSRF_COOKIE, started.csrf_token, httponly=False, **common)  # type: ignore[arg-type]
+    account = started.coordinator
+    return LoginOut(csrf_token=started.csrf_token, role=account.role, email=account.email)  # type: ignore[arg-type]
+
+
+@router.post("/logout", response_model=LoggedOut, responses=SIGNED_IN)
+def logout(
+    request: Request, response: Response, session: SessionDep, settings: SettingsDep, coordinator: CurrentCoordinator
+) -> LoggedOut:
+    """End this session on the server and clear its cookies."""
+    auth.log_out(session, token=request.cookies.get(COORDINATOR_COOKIE), actor_id=coordinator.id)
+    for name, http_only in ((COORDINATOR_COOKIE, True), (CSRF_COOKIE, False)):
+        response.delete_cookie(
+            name, path="/", secure=settings.cookie_secure, httponly=http_only, samesite="strict"
+        )
+    return LoggedOut()
+
+
+@router.get("/me", response_model=MeOut, responses={401: SIGNED_IN[401]})
+def me(coordinator: CurrentCoordinator) -> MeOut:
+    """The logged-in coordinator."""
+    return MeOut(id=coordinator.id, email=coordinator.email, role=coordinator.role)  # type: ignore[arg-type]

@@ -1,0 +1,258 @@
+"""The coordinators' referral queue (JSON): list, detail, status, notes, delete, export, statistics."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Annotated, Optional
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
+
+from api.core.texts import text
+from api.deps import CurrentCoordinator, SessionDep, SettingsDep
+from api.models import Referral
+from api.schemas_coordinator import (
+    DeletedOut,
+    DeleteIn,
+    ErrorOut,
+    NoteIn,
+    NoteOut,
+    ReferralDetail,
+    ReferralOutcome,
+    ReferralPage,
+    ReferralStatus,
+    ReferralSummary,
+    StatsOut,
+    StatusIn,
+    StatusOut,
+)
+from api.services import audit, csv_export, queue, stats, tracker
+
+router = APIRouter(prefix="/coordinator", tags=["coordinator"])
+
+ReferralId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
+
+SIGNED_IN = {401: {"model": ErrorOut, "description": "Not logged in, or the session expired."}}
+CHANGES = {
+    **SIGNED_IN,
+    403: {"model": ErrorOut, "description": "Missing or wrong CSRF token."},
+    422: {"model": ErrorOut, "description": "Invalid request."},
+}
+NOT_FOUND = {404: {"model": ErrorOut, "description": "No such referral (or it was deleted)."}}
+INVALID = {422: {"model": ErrorOut, "description": "Invalid request."}}
+ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
+
+
+class CSVResponse(Response):
+    media_type = "text/csv"
+    charset = "utf-8"
+
+
+def queue_filters(
+    status_: Annotated[Optional[ReferralStatus], Query(alias="status")] = None,
+    outcome: Optional[ReferralOutcome] = None,
+    received_from: Annotated[Optional[date], Query(description="First UTC day, inclusive")] = None,
+    received_to: Annotated[Optional[date], Query(description="Last UTC day, inclusive")] = None,
+    q: Annotated[Optional[str], Query(max_length=200, description="Part of a name, email or phone number")] = None,
+) -> queue.QueueFilters:
+    """The queue's filters, shared by the list and the export."""
+    return queue.QueueFilters(
+        status=status_, outcome=outcome, received_from=received_from, received_to=received_to, q=q
+    )
+
+
+Filters = Annotated[queue.QueueFilters, Depends(queue_filters)]
+
+
+def _found(session: SessionDep, referral_id: str) -> Referral:
+    try:
+        return queue.get_referral(session, referral_id)
+    except queue.ReferralNotFound:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, text("referral_not_found")) from None
+
+
+def _detail(session: SessionDep, referral: Referral) -> ReferralDetail:
+    emails = queue.coordinator_emails(
+        session, {c.actor_id for c in referral.status_changes} | {n.author_id for n in referral.notes}
+    )
+    return ReferralDetail(
+        id=referral.id,
+        received_at=referral.received_at,
+        updated_at=referral.updated_at,
+        status=referral.status,  # type: ignore[arg-type]
+        allowed_transitions=queue.allowed_transitions(referral.status),  # type: ignore[arg-type]
+        outcome=referral.outcome,
+        trial_id=referral.trial_id,
+        trial_version=referral.trial_version,
+        respondent=referral.respondent,
+        criteria=referral.criteria,  # type: ignore[arg-type]
+        linden=referral.linden,
+        spine_levels=referral.spine_levels or [],
+        contact={  # type: ignore[arg-type]
+            "name": referral.contact_name,
+            "phone": referral.contact_phone,
+            "email": referral.contact_email,
+            "best_time": referral.best_time,
+            "language": referral.language,
+        },
+        consent={  # type: ignore[arg-type]
+            "text_version": referral.consent_version,
+            "given_at": referral.consent_given_at,
+        },
+        status_history=[
+            {  # type: ignore[misc]
+                "from_status": c.from_status,
+                "to_status": c.to_status,
+                "reason": c.reason,
+                "actor_id": c.actor_id,
+                "actor_email": emails.get(c.actor_id),
+                "at": c.at,
+            }
+            for c in referral.status_changes
+        ],
+        notes=[
+            {  # type: ignore[misc]
+                "id": n.id,
+                "author_id": n.author_id,
+                "author_email": emails.get(n.author_id),
+                "created_at": n.created_at,
+                "text": n.text,
+            }
+            for n in referral.notes
+        ],
+    )
+
+
+@router.get("/referrals", response_model=ReferralPage, responses={**SIGNED_IN, **INVALID})
+def list_referrals(
+    session: SessionDep,
+    coordinator: CurrentCoordinator,
+    filters: Filters,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 25,
+) -> ReferralPage:
+    """The referral queue, newest first, with filters and search."""
+    rows, total = queue.list_referrals(session, filters, page=page, page_size=page_size)
+    audit.record(session, action="list", actor_id=coordinator.id)
+    session.commit()
+    return ReferralPage(
+        items=[ReferralSummary.model_validate(r, from_attributes=True) for r in rows],
+        total=total,
+        page=page,
+        page_size=page_size,
+    )
+
+
+@router.get(
+    "/referrals.csv",
+    response_class=CSVResponse,
+    responses={
+        200: {"description": "The matching referrals as CSV (formula-safe)."},
+        # Errors are JSON even here; without `content` they would be listed as text/csv.
+        **{
+            code: {"description": answer["description"], "content": {"application/json": {"schema": ERROR_REF}}}
+            for code, answer in {**SIGNED_IN, **INVALID}.items()
+        },
+    },
+)
+def export_referrals(session: SessionDep, coordinator: CurrentCoordinator, filters: Filters) -> CSVResponse:
+    """Download the matching referrals as a spreadsheet-safe CSV file."""
+    rows = queue.all_referrals(session, filters)
+    body = csv_export.render(rows)
+    audit.record(session, action="export", actor_id=coordinator.id, detail=f"rows={len(rows)}")
+    session.commit()
+    filename = f"referrals-{datetime.now(timezone.utc):%Y%m%d-%H%M}.csv"
+    return CSVResponse(
+        body,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
+
+
+@router.get(
+    "/referrals/{referral_id}", response_model=ReferralDetail, responses={**SIGNED_IN, **NOT_FOUND, **INVALID}
+)
+def referral_detail(referral_id: ReferralId, session: SessionDep, coordinator: CurrentCoordinator) -> ReferralDetail:
+    """One referral: criteria, Linden hint, contact, consent, history and notes."""
+    referral = _found(session, referral_id)
+    detail = _detail(session, referral)
+    audit.record(session, action="view", actor_id=coordinator.id, referral_id=referral_id)
+    session.commit()
+    return detail
+
+
+@router.post(
+    "/referrals/{referral_id}/status",
+    response_model=StatusOut,
+    responses={
+        **CHANGES,
+        **NOT_FOUND,
+        409: {"model": ErrorOut, "description": "Not allowed from the referral's current status."},
+    },
+)
+def change_status(
+    referral_id: ReferralId, body: StatusIn, session: SessionDep, coordinator: CurrentCoordinator
+) -> StatusOut:
+    """Move a referral along the workflow, with a reason."""
+    _found(session, referral_id)
+    try:
+        referral = queue.change_status(
+            session, referral_id=referral_id, to_status=body.status, reason=body.reason, actor=coordinator
+        )
+    except queue.TransitionNotAllowed:
+        raise HTTPException(status.HTTP_409_CONFLICT, text("transition_not_allowed")) from None
+    return StatusOut(
+        referral_id=referral.id,
+        status=referral.status,  # type: ignore[arg-type]
+        allowed_transitions=queue.allowed_transitions(referral.status),  # type: ignore[arg-type]
+    )
+
+
+@router.post(
+    "/referrals/{referral_id}/notes",
+    response_model=NoteOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={**CHANGES, **NOT_FOUND},
+)
+def add_note(referral_id: ReferralId, body: NoteIn, session: SessionDep, coordinator: CurrentCoordinator) -> NoteOut:
+    """Add a note to a referral."""
+    _found(session, referral_id)
+    note = queue.add_note(session, referral_id=referral_id, text=body.text, actor=coordinator)
+    return NoteOut(
+        id=note.id, author_id=note.author_id, author_email=coordinator.email, created_at=note.created_at, text=note.text
+    )
+
+
+@router.delete(
+    "/referrals/{referral_id}",
+    response_model=DeletedOut,
+    responses={
+        **CHANGES,
+        **NOT_FOUND,
+        503: {"model": ErrorOut, "description": "The tracker store is unreachable; nothing was deleted."},
+    },
+)
+def delete_referral(
+    referral_id: ReferralId,
+    body: DeleteIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    coordinator: CurrentCoordinator,
+) -> DeletedOut:
+    """Delete a referral, its notes, its history and its conversation (a patient's withdrawal)."""
+    _found(session, referral_id)
+    try:
+        events = queue.delete_referral(
+            session, settings, referral_id=referral_id, reason=body.reason, actor=coordinator
+        )
+    except tracker.TrackerStoreUnavailable:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, text("tracker_unavailable")) from None
+    return DeletedOut(referral_id=referral_id, tracker_events_deleted=events)
+
+
+@router.get("/stats", response_model=StatsOut, responses={**SIGNED_IN, **INVALID})
+def funnel_stats(
+    session: SessionDep,
+    coordinator: CurrentCoordinator,
+    weeks: Annotated[int, Query(ge=1, le=104, description="How many ISO weeks, ending with this one")] = 12,
+) -> StatsOut:
+    """Funnel counts by ISO week and the most common reasons, without patient data."""
+    return StatsOut.model_validate(stats.funnel(session, weeks=weeks))

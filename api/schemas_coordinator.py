@@ -1,0 +1,204 @@
+"""Request and response bodies of the coordinators' side: login, queue, audit, statistics."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import AfterValidator, BaseModel, Field
+
+
+def _as_utc(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; every stored time is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+UTCDateTime = Annotated[datetime, AfterValidator(_as_utc)]
+
+ReferralStatus = Literal["new", "contacting", "screened", "enrolled", "not_enrolled", "withdrawn"]
+ReferralOutcome = Literal["likely_eligible", "needs_review"]
+Role = Literal["coordinator", "admin"]
+# Why a referral was deleted: a fixed code, so the audit row can keep it without free text.
+DeleteReason = Literal["patient_withdrawal", "duplicate", "created_in_error"]
+
+
+class ErrorOut(BaseModel):
+    """Every error body: a sentence, and for invalid requests the names of the fields at fault."""
+
+    detail: str
+    fields: Optional[list[str]] = None
+
+
+# --- auth -----------------------------------------------------------------
+
+
+class LoginIn(BaseModel):
+    email: str = Field(min_length=3, max_length=254)
+    # Capped so a huge password cannot make hashing a denial of service.
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class LoginOut(BaseModel):
+    csrf_token: str
+    role: Role
+    email: str
+
+
+class MeOut(BaseModel):
+    id: int
+    email: str
+    role: Role
+
+
+class LoggedOut(BaseModel):
+    logged_out: bool = True
+
+
+# --- queue ----------------------------------------------------------------
+
+
+class ReferralSummary(BaseModel):
+    id: str
+    received_at: UTCDateTime
+    updated_at: UTCDateTime
+    status: ReferralStatus
+    outcome: str
+    trial_version: str
+    respondent: Optional[str] = None
+    contact_name: str
+    contact_phone: Optional[str] = None
+    contact_email: Optional[str] = None
+    best_time: Optional[str] = None
+
+
+class ReferralPage(BaseModel):
+    items: list[ReferralSummary]
+    total: int
+    page: int
+    page_size: int
+
+
+class CriterionOut(BaseModel):
+    question_id: str
+    protocol: list[str] = Field(default_factory=list)
+    answer: Any = None
+    status: str
+    reason: Optional[str] = None
+
+
+class ContactOut(BaseModel):
+    name: str
+    phone: Optional[str] = None
+    email: Optional[str] = None
+    best_time: Optional[str] = None
+    language: Optional[str] = None
+
+
+class ConsentOut(BaseModel):
+    text_version: str
+    given_at: UTCDateTime
+
+
+class StatusChangeOut(BaseModel):
+    from_status: str
+    to_status: str
+    reason: str
+    actor_id: int
+    actor_email: Optional[str] = None
+    at: UTCDateTime
+
+
+class NoteOut(BaseModel):
+    id: int
+    author_id: int
+    author_email: Optional[str] = None
+    created_at: UTCDateTime
+    text: str
+
+
+class ReferralDetail(BaseModel):
+    id: str
+    received_at: UTCDateTime
+    updated_at: UTCDateTime
+    status: ReferralStatus
+    allowed_transitions: list[ReferralStatus]
+    outcome: str
+    trial_id: str
+    trial_version: str
+    respondent: Optional[str] = None
+    criteria: list[CriterionOut]
+    linden: dict[str, Any]
+    spine_levels: list[str]
+    contact: ContactOut
+    consent: ConsentOut
+    status_history: list[StatusChangeOut]
+    notes: list[NoteOut]
+
+
+class StatusIn(BaseModel):
+    status: ReferralStatus
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class StatusOut(BaseModel):
+    referral_id: str
+    status: ReferralStatus
+    allowed_transitions: list[ReferralStatus]
+
+
+class NoteIn(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class DeleteIn(BaseModel):
+    reason: DeleteReason
+
+
+class DeletedOut(BaseModel):
+    referral_id: str
+    deleted: bool = True
+    tracker_events_deleted: int
+
+
+# --- audit ----------------------------------------------------------------
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: UTCDateTime
+    actor_id: Optional[int] = None
+    action: str
+    referral_id: Optional[str] = None
+    detail: Optional[str] = None
+
+
+class AuditPage(BaseModel):
+    items: list[AuditOut]
+    total: int
+    page: int
+    page_size: int
+
+
+# --- statistics -----------------------------------------------------------
+
+
+class WeekStats(BaseModel):
+    week: str = Field(description="ISO week, e.g. 2025-W07")
+    starts_on: date
+    conversations_started: int
+    conversations_finished: int
+    outcomes: dict[str, int]
+    referrals_received: int
+    enrolled: int
+
+
+class ReasonCount(BaseModel):
+    criterion: str
+    count: int
+
+
+class StatsOut(BaseModel):
+    weeks: list[WeekStats]
+    top_reasons: dict[str, list[ReasonCount]] = Field(
+        description="Most common criterion ids behind not_eligible and needs_review outcomes"
+    )

@@ -1,0 +1,94 @@
+"""The gateway's only way to the bot: the guarded Rasa channel (nlu/channel.py).
+
+POST {RASA_URL}/webhooks/prescreen/webhook with {"sender", "message"} or
+{"sender", "payload"}; the answer is a list of whole bot messages
+{"text"?, "buttons"?, "custom"?}.
+
+Every call has a short total deadline (settings.rasa_timeout_s, never more
+than 5 s: safety-security pitfall 4). A timeout, a refused connection, an HTTP
+error or an answer of the wrong shape all become `RasaUnavailable`, which
+carries only the kind of failure, never the message.
+
+No HTTP client exists at import time: `get_rasa_client` builds a small
+`RasaClient` per request and each call opens its own `httpx.AsyncClient`, so
+nothing is bound to an event loop or a process before it is used. Tests
+replace the dependency with a `RasaClient` on an `httpx.MockTransport` (or a
+real socket that never answers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+import httpx
+from fastapi import Depends
+
+from api.core.config import Settings, get_settings
+
+WEBHOOK_PATH = "/webhooks/prescreen/webhook"
+# Pitfall 4: outbound timeouts stay short whatever the configuration says.
+MAX_TIMEOUT_S = 5.0
+# A bot turn is a handful of messages; anything bigger is not our bot.
+MAX_RESPONSE_BYTES = 256 * 1024
+
+
+class RasaUnavailable(Exception):
+    """Rasa did not give a usable answer in time. `kind` names the failure, nothing else."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
+class RasaClient:
+    def __init__(self, base_url: str, timeout_s: float, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.url = base_url.rstrip("/") + WEBHOOK_PATH
+        self.timeout_s = min(max(float(timeout_s), 0.001), MAX_TIMEOUT_S)
+        self._transport = transport
+
+    async def send(
+        self, conversation_id: str, *, message: str | None = None, payload: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Send one user turn; return the bot's messages (dicts, shape checked)."""
+        if (message is None) == (payload is None):
+            raise ValueError("send exactly one of message or payload")
+        body: dict[str, str] = {"sender": conversation_id}
+        if message is not None:
+            body["message"] = message
+        else:
+            body["payload"] = payload  # type: ignore[assignment]
+        try:
+            # One deadline for the whole exchange (connect, send, wait, read):
+            # httpx's own timeouts apply per phase and per read, not in total.
+            async with asyncio.timeout(self.timeout_s):
+                async with httpx.AsyncClient(
+                    transport=self._transport,
+                    timeout=httpx.Timeout(self.timeout_s),
+                    follow_redirects=False,
+                    trust_env=False,  # never through an HTTP proxy from the environment
+                ) as client:
+                    response = await client.post(self.url, json=body)
+        except (TimeoutError, httpx.TimeoutException):
+            raise RasaUnavailable("timeout") from None
+        except httpx.HTTPError as error:
+            raise RasaUnavailable(f"connection ({type(error).__name__})") from None
+        if response.status_code != 200:
+            raise RasaUnavailable(f"status {response.status_code}")
+        if len(response.content) > MAX_RESPONSE_BYTES:
+            raise RasaUnavailable("answer too large")
+        try:
+            data = response.json()
+        except ValueError:
+            raise RasaUnavailable("answer is not JSON") from None
+        if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+            raise RasaUnavailable("answer is not a list of messages")
+        return data
+
+
+def get_rasa_client(settings: Annotated[Settings, Depends(get_settings)]) -> RasaClient:
+    """Request dependency; override it in tests to talk to a fake Rasa."""
+    return RasaClient(settings.rasa_url, settings.rasa_timeout_s)
+
+
+RasaDep = Annotated[RasaClient, Depends(get_rasa_client)]
