@@ -17,6 +17,21 @@ from actions.safe_action import SafeAction
 from actions.trial import answers_from, get_trial
 
 
+# Fixed namespace for referral ids (uuid5), so an id can be derived again.
+REFERRAL_NAMESPACE = uuid.UUID("6f1c0a52-3b1e-4a8e-9d59-0c9c1f3e2b71")
+
+
+def referral_id_for(tracker: Tracker) -> str:
+    """The same id however often the hand-off runs for one consent.
+
+    If the action server dies after writing the outbox but before Rasa saved
+    the `referral_id` slot, the retried hand-off derives the same id from the
+    conversation and the consent time, so the outbox and the API store the
+    referral once. A new consent (after "start over") gives a new id.
+    """
+    return str(uuid.uuid5(REFERRAL_NAMESPACE, f"{tracker.sender_id}:{tracker.get_slot('consent_time')}"))
+
+
 def referral_record(tracker: Tracker, referral_id: str) -> dict[str, Any]:
     """Everything the study team needs, and nothing more."""
     trial = get_trial()
@@ -53,8 +68,7 @@ class ActionSubmitReferral(SafeAction):
         if not consented:
             dispatcher.utter_message(response="utter_no_consent")
             return [SlotSet("referral_sent", False), *[SlotSet(slot, None) for slot in DETAIL_SLOTS]]
-        # The same id on a retry, so the outbox and the API store it once.
-        referral_id = tracker.get_slot("referral_id") or str(uuid.uuid4())
+        referral_id = tracker.get_slot("referral_id") or referral_id_for(tracker)
         Outbox().put(referral_id, referral_record(tracker, referral_id))
         dispatcher.utter_message(response="utter_referral_sent")
         dispatcher.utter_message(response="utter_next_steps")

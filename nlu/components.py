@@ -170,7 +170,8 @@ class FaqNeedsAQuestion(GraphComponent, IntentClassifier):
     An answer mid-form (an e-mail address, a name, "it's awful") that the
     classifier takes for a study question would be answered with an FAQ and
     the patient's answer lost. Study questions are questions: without a
-    question cue the next best intent is used instead.
+    question cue the message is taken as an answer (`inform`), never as the
+    next best intent, which could be "start over".
     """
 
     @staticmethod
@@ -198,10 +199,52 @@ class FaqNeedsAQuestion(GraphComponent, IntentClassifier):
             text = message.get(TEXT) or ""
             if intent.get(INTENT_NAME_KEY) != faq or text.startswith(INTENT_MESSAGE_PREFIX) or self._asks.search(text):
                 continue
-            ranking = [r for r in message.get(INTENT_RANKING_KEY, []) or [] if r.get(INTENT_NAME_KEY) != faq]
-            best = dict(ranking[0]) if ranking else {INTENT_NAME_KEY: self._config["fallback_intent"], PREDICTED_CONFIDENCE_KEY: 1.0}
-            message.set(INTENT, best, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+            answer = {INTENT_NAME_KEY: self._config["fallback_intent"], PREDICTED_CONFIDENCE_KEY: intent.get(PREDICTED_CONFIDENCE_KEY, 1.0)}
+            ranking = [r for r in message.get(INTENT_RANKING_KEY, []) or [] if r.get(INTENT_NAME_KEY) not in (faq, answer[INTENT_NAME_KEY])]
+            message.set(INTENT, answer, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [dict(answer), *ranking], add_to_output=True)
+        return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class SureBeforeErasing(GraphComponent, IntentClassifier):
+    """Intents that undo answers ("start over", "go back") need high confidence.
+
+    A misread answer must never wipe the patient's answers: below the
+    threshold the message becomes `nlu_fallback`, which in a form is handed
+    to the answer's validation (and rephrased if it is not an answer).
+    """
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"intents": ["start_over", "go_back"], "threshold": 0.8, "fallback_intent": "nlu_fallback"}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self._config = {**self.get_default_config(), **config}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> SureBeforeErasing:
+        return cls(config)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            text = message.get(TEXT) or ""
+            if intent.get(INTENT_NAME_KEY) not in self._config["intents"] or text.startswith(INTENT_MESSAGE_PREFIX):
+                continue
+            confidence = intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0
+            if confidence < self._config["threshold"]:
+                message.set(
+                    INTENT,
+                    {INTENT_NAME_KEY: self._config["fallback_intent"], PREDICTED_CONFIDENCE_KEY: confidence},
+                    add_to_output=True,
+                )
         return messages
 
 

@@ -205,3 +205,16 @@ async def test_a_same_day_warning_sign_is_advised_once_and_screening_goes_on() -
     again = {**slots, "warning_signs": ["worsening_pain"]}
     _, dispatcher = await run(ValidatePrescreenForm(), tracker(again, slots["pain_score"], entities=entities, pending=("pain_score",)))
     assert responses(dispatcher) == []
+
+
+async def test_a_retried_hand_off_without_the_saved_id_reuses_the_same_referral(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OUTBOX_PATH", str(tmp_path / "outbox.sqlite"))
+    slots = {**PASSING, "consent_contact": "yes", "contact_confirmed": "yes", "consent_time": "2026-11-27T10:00:00+00:00",
+             "contact_name": "Sam", "contact_phone": "403-555-0199"}
+    first, _ = await run(ActionSubmitReferral(), tracker(slots, active_loop=None))
+    # The action server died before Rasa stored referral_id: the slot is still empty.
+    second, _ = await run(ActionSubmitReferral(), tracker(slots, active_loop=None))
+    assert slot_events(first)["referral_id"] == slot_events(second)["referral_id"]
+    assert len(Outbox().pending()) == 1
+    later, _ = await run(ActionSubmitReferral(), tracker({**slots, "consent_time": "2026-11-27T11:00:00+00:00"}, active_loop=None))
+    assert slot_events(later)["referral_id"] != slot_events(first)["referral_id"]

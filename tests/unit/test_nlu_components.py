@@ -292,6 +292,26 @@ def test_an_answer_is_not_taken_for_a_study_question(text: str) -> None:
     assert all(r["name"] != "faq" for r in message.get("intent_ranking"))
 
 
+def test_a_non_question_becomes_an_answer_even_when_start_over_ranks_next() -> None:
+    message = _faq_message("pat.canary@example.com")
+    message.set("intent_ranking", [{"name": "faq", "confidence": 0.5}, {"name": "start_over", "confidence": 0.4}])
+    [message] = FaqNeedsAQuestion.create({}, None, None, None).process([message])  # type: ignore[arg-type]
+    assert message.get("intent")["name"] == "inform"
+
+
+@pytest.mark.parametrize(("intent", "confidence", "expected"), [
+    ("start_over", 0.55, "nlu_fallback"), ("go_back", 0.79, "nlu_fallback"),
+    ("start_over", 0.95, "start_over"), ("inform", 0.3, "inform"),
+])
+def test_erasing_intents_need_confidence(intent: str, confidence: float, expected: str) -> None:
+    from nlu.components import SureBeforeErasing
+
+    message = _Message(data={"text": "something"})
+    message.set("intent", {"name": intent, "confidence": confidence})
+    [message] = SureBeforeErasing.create({}, None, None, None).process([message])  # type: ignore[arg-type]
+    assert message.get("intent")["name"] == expected
+
+
 @pytest.mark.parametrize("text", ["what is vertebroplasty", "How long does it take", "risks?", "tell me about the cost", "any side effects"])
 def test_a_real_study_question_keeps_its_intent(text: str) -> None:
     gate = FaqNeedsAQuestion.create({}, None, None, None)  # type: ignore[arg-type]
