@@ -10,7 +10,6 @@ import math
 from collections import Counter
 from typing import Hashable, Iterable, Sequence
 
-from sklearn.metrics import f1_score
 
 # Rasa's FallbackClassifier label: the bot did not understand, so it is wrong.
 FALLBACK = "nlu_fallback"
@@ -41,6 +40,9 @@ def intent_scores(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, obj
     `nlu_fallback`) is simply wrong, and does not add a zero-F1 class that
     would punish the macro average twice for the same mistake.
     """
+    # Imported here: bench.gateway runs in the API environment, which has no scikit-learn.
+    from sklearn.metrics import f1_score
+
     if len(y_true) != len(y_pred) or not y_true:
         raise ValueError("need the same, non-zero number of true and predicted labels")
     labels = sorted(set(y_true))

@@ -31,6 +31,8 @@ refusal, and never stored; the Rasa sender id never leaves the server.
 
 from __future__ import annotations
 
+import asyncio
+
 import json
 import logging
 import math
@@ -48,7 +50,7 @@ from api.deps import SessionDep, SettingsDep, public
 from api.models import ChatSession
 from api.schemas_chat import CHAT_MESSAGE_BODY_SCHEMA, ChatMessageIn, ChatReply, ChatStarted
 from api.services import chat_sessions as sessions
-from api.services.chat_sessions import CHAT_COOKIE, CHAT_HEADER, START_MESSAGE, BotTurn, RuntimeDep
+from api.services.chat_sessions import CHAT_COOKIE, CHAT_HEADER, START_MESSAGE, BotTurn, LateTurns, RuntimeDep
 from api.services.rasa_client import RasaDep, RasaUnavailable
 
 logger = logging.getLogger(__name__)
@@ -279,13 +281,37 @@ async def send_message(
             # Deleted or unlinked meanwhile (a withdrawal cuts the token off).
             return _reply(401, key="session_unknown")
         chat = fresh
+        sent = ("payload", payload) if payload is not None else ("text", text or "")
+        late = runtime.late.take(chat.conversation_id)
+        if late is not None:
+            task, late_sent = late
+            try:
+                late_raw: Optional[list[dict[str, Any]]] = await asyncio.wait_for(asyncio.shield(task), rasa.timeout_s)
+            except asyncio.TimeoutError:
+                runtime.late.keep(chat.conversation_id, task, late_sent)
+                return _reply(503, key="try_again", asks=chat.last_asks, retry=True)
+            except RasaUnavailable:
+                late_raw = None  # Rasa never answered it: this message is sent afresh
+            if late_raw is not None:
+                late_turn = sessions.summarise_turn(late_raw)
+                await run_in_threadpool(sessions.record_turn, db, chat, late_turn)
+                if late_sent == sent:
+                    # The patient re-sent what Rasa has now answered: answer once.
+                    return _turn_reply(200, late_turn)
         if payload is not None and payload not in (chat.offered_payloads or []):
             return _reply(409, key="button_not_offered", asks=chat.last_asks)
+        task = asyncio.ensure_future(
+            rasa.send(chat.conversation_id, message=text, payload=payload, deadline_s=LateTurns.BACKGROUND_S)
+        )
         try:
-            if payload is not None:
-                raw = await rasa.send(chat.conversation_id, payload=payload)
-            else:
-                raw = await rasa.send(chat.conversation_id, message=text)
+            raw = await asyncio.wait_for(asyncio.shield(task), rasa.timeout_s)
+        except asyncio.TimeoutError:
+            # Slow, not lost: the turn finishes in the background and the next
+            # message collects it, so a re-send is not answered twice.
+            runtime.late.keep(chat.conversation_id, task, sent)
+            logger.warning("chat: rasa unavailable (timeout)")
+            await run_in_threadpool(sessions.touch, db, chat)
+            return _reply(503, key="try_again", asks=chat.last_asks, retry=True)
         except RasaUnavailable as failure:
             # The kind of failure only: never the message.
             logger.warning("chat: rasa unavailable (%s)", failure.kind)

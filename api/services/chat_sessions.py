@@ -256,12 +256,36 @@ class ConversationLocks:
             return len(self._locks)
 
 
+class LateTurns:
+    """Turns that Rasa had not answered within the patient's timeout.
+
+    The patient got "please try again" (503), but Rasa may still process the
+    message. Sending it again would answer one question twice, so the turn is
+    left to finish in the background and kept here; the patient's next
+    message first collects it. A re-sent identical message is then answered
+    with the late turn instead of reaching Rasa a second time.
+    """
+
+    # How long a turn may go on in the background (Rasa's own lock lasts 60 s).
+    BACKGROUND_S = 60.0
+
+    def __init__(self) -> None:
+        self._turns: dict[str, tuple["asyncio.Task[list[dict[str, Any]]]", tuple[str, str]]] = {}
+
+    def keep(self, conversation_id: str, task: "asyncio.Task[list[dict[str, Any]]]", sent: tuple[str, str]) -> None:
+        self._turns[conversation_id] = (task, sent)
+
+    def take(self, conversation_id: str) -> Optional[tuple["asyncio.Task[list[dict[str, Any]]]", tuple[str, str]]]:
+        return self._turns.pop(conversation_id, None)
+
+
 class ChatRuntime:
     """The gateway's in-memory state for one application (one process)."""
 
     def __init__(self, clock: Clock = time.monotonic) -> None:
         self.limiter = SlidingWindowLimiter(clock)
         self.locks = ConversationLocks()
+        self.late = LateTurns()
 
 
 _runtime_guard = threading.Lock()

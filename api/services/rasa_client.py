@@ -48,9 +48,15 @@ class RasaClient:
         self._transport = transport
 
     async def send(
-        self, conversation_id: str, *, message: str | None = None, payload: str | None = None
+        self, conversation_id: str, *, message: str | None = None, payload: str | None = None,
+        deadline_s: float | None = None,
     ) -> list[dict[str, Any]]:
-        """Send one user turn; return the bot's messages (dicts, shape checked)."""
+        """Send one user turn; return the bot's messages (dicts, shape checked).
+
+        `deadline_s` overrides the patient-facing timeout, for a turn that is
+        left to finish in the background (see chat_sessions.LateTurns).
+        """
+        limit = self.timeout_s if deadline_s is None else deadline_s
         if (message is None) == (payload is None):
             raise ValueError("send exactly one of message or payload")
         body: dict[str, str] = {"sender": conversation_id}
@@ -61,10 +67,10 @@ class RasaClient:
         try:
             # One deadline for the whole exchange (connect, send, wait, read):
             # httpx's own timeouts apply per phase and per read, not in total.
-            async with asyncio.timeout(self.timeout_s):
+            async with asyncio.timeout(limit):
                 async with httpx.AsyncClient(
                     transport=self._transport,
-                    timeout=httpx.Timeout(self.timeout_s),
+                    timeout=httpx.Timeout(limit),
                     follow_redirects=False,
                     trust_env=False,  # never through an HTTP proxy from the environment
                 ) as client:

@@ -518,7 +518,24 @@ def test_the_timeout_covers_the_whole_exchange(client: TestClient, fake_rasa: Fa
     assert_try_again(response, asks="respondent")
     assert time.monotonic() - began < 1.2
     fake_rasa.delay_s = 0
+    # Still running in the background: a re-send now is told to wait again ...
+    assert_try_again(send(client, payload=SELF), asks="respondent")
+    time.sleep(1.5)
+    # ... and once Rasa has answered, the re-send gets that late answer: the
+    # message reached Rasa once, so no question is answered twice.
     assert send(client, payload=SELF).status_code == 200
+    assert [body.get("payload") for body in fake_rasa.received].count(SELF) == 1
+
+
+def test_a_new_message_after_a_late_turn_goes_to_rasa_after_it(client: TestClient, fake_rasa: FakeRasa) -> None:
+    start(client)
+    use_fake_rasa(client, fake_rasa, timeout_s=0.2)
+    fake_rasa.delay_s = 0.5
+    assert_try_again(send(client, text="65"), asks="respondent")
+    fake_rasa.delay_s = 0
+    time.sleep(0.6)
+    assert send(client, text="something else").status_code == 200
+    assert [body.get("message") for body in fake_rasa.received][-2:] == ["65", "something else"]
 
 
 @pytest.mark.parametrize(
