@@ -49,7 +49,7 @@ def create_app() -> FastAPI:
         fields = sorted({".".join(str(p) for p in e["loc"][1:]) or "body" for e in error.errors()})
         return JSONResponse({"detail": "Invalid request.", "fields": fields}, status_code=422)
 
-    # The embedded chat on the trial website: CORS on /chat/ only, for EMBED_ORIGINS (default none).
+    # The embedded chat on the trial website: CORS on /chat/ and /static/ only, for EMBED_ORIGINS (default none).
     app.add_middleware(EmbedCORS, origins=embed_origins())
 
     return app

@@ -1,0 +1,545 @@
+"""The coordinators' pages, rendered on the server (Jinja2, autoescaping on).
+
+Pages read through the coordinator services (queue, audit, stats) with the
+same server-side session cookie as the JSON API, and write the same audit
+rows. The pages only read: every change (log in, log out, status, note,
+delete) is a form that static/staff.js sends to the existing JSON API
+(api/routes/auth.py, api/routes/coordinators.py) with the session's CSRF
+token in the X-CSRF-Token header, which api/deps.py checks on every
+state-changing request. The token is rendered into each page
+(<meta name="csrf-token">) from the server-side session, never from a cookie.
+
+Not logged in, a wrong role, an unknown referral: the page answers with the
+right status code (401, 403, 404) and an HTML page (the login form for 401),
+through HTMLErrorRoute below.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Optional
+from urllib.parse import urlencode
+
+import yaml
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
+from sqlalchemy import select
+
+from api.core.config import ROOT
+from api.core.texts import text
+from api.core.security import token_hash
+from api.deps import COORDINATOR_COOKIE, CurrentAdmin, CurrentCoordinator, SessionDep, public
+from api.models import Coordinator, CoordinatorSession, Referral
+from api.services import audit, queue, stats
+from api.web.render import render_html
+
+PAGE_SIZE = 25
+AUDIT_PAGE_SIZE = 50
+OUTCOMES = ("likely_eligible", "needs_review")
+ALL_OUTCOMES = ("likely_eligible", "needs_review", "not_eligible", "urgent_care")
+DELETE_REASONS = ("patient_withdrawal", "duplicate", "created_in_error")
+WEEK_CHOICES = (4, 12, 26, 52)
+TRIAL_FILE_ENV = "TRIAL_FILE"
+
+HTML = {"content": {"text/html": {}}}
+SIGNED_IN = {
+    401: {**HTML, "description": "Not logged in, or the session expired: the login page."},
+}
+ADMIN_ONLY = {**SIGNED_IN, 403: {**HTML, "description": "Admins only."}}
+NOT_FOUND = {404: {**HTML, "description": "No such referral (or it was deleted)."}}
+INVALID = {422: {**HTML, "description": "The page address is not valid."}}
+
+ReferralId = Annotated[str, PathParam(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
+ShortText = Annotated[Optional[str], Query(max_length=200)]
+
+
+class HTMLErrorRoute(APIRoute):
+    """Refusals of these pages as HTML pages with the same status code (the JSON API keeps JSON)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def html_errors(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except HTTPException as refusal:
+                return _refusal_page(request, refusal.status_code, str(refusal.detail))
+            except RequestValidationError:
+                return _refusal_page(request, 422, None)
+
+        return html_errors
+
+
+router = APIRouter(prefix="/staff", tags=["coordinator pages"], route_class=HTMLErrorRoute)
+
+
+def _refusal_page(request: Request, code: int, detail: Optional[str]) -> HTMLResponse:
+    if code == status.HTTP_401_UNAUTHORIZED:
+        return render_html(
+            "staff/login.html",
+            status_code=code,
+            message=detail,
+            next_path=_safe_next(request.url.path + (f"?{request.url.query}" if request.url.query else "")),
+            flash=None,
+            user=None,
+            csrf=None,
+            nav=None,
+        )
+    return render_html("staff/error.html", status_code=code, code=code, detail=detail, user=None, csrf=None, nav=None)
+
+
+def _safe_next(path: Optional[str]) -> str:
+    """Only our own pages after login (no open redirect)."""
+    if path and path.startswith("/staff/") and not path.startswith("//") and "\\" not in path and len(path) < 500:
+        return path
+    return "/staff/referrals"
+
+
+# --- what every signed-in page needs -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Viewer:
+    email: str
+    role: str
+    csrf: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def _viewer(request: Request, session: SessionDep, coordinator: Coordinator) -> Viewer:
+    token = request.cookies.get(COORDINATOR_COOKIE) or ""
+    csrf = session.scalar(
+        select(CoordinatorSession.csrf_token).where(CoordinatorSession.token_hash == token_hash(token))
+    )
+    return Viewer(email=coordinator.email, role=coordinator.role, csrf=csrf or "")
+
+
+def _page(template: str, viewer: Viewer, nav: str, **context: Any) -> HTMLResponse:
+    return render_html(template, user=viewer, csrf=viewer.csrf, nav=nav, **context)
+
+
+# --- the trial file: plain labels for question ids and answer values --------------------
+
+
+@dataclass(frozen=True)
+class QuestionLabel:
+    question: str
+    answers: dict[str, str]
+
+
+@lru_cache(maxsize=1)
+def question_labels() -> dict[str, QuestionLabel]:
+    """Question text and button titles by question id, from the trial file (empty if it cannot be read)."""
+    path = Path(os.environ.get(TRIAL_FILE_ENV) or ROOT / "trial" / "nct04242589.yml")
+    if not path.is_absolute():
+        path = ROOT / path
+    try:
+        trial = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+    labels: dict[str, QuestionLabel] = {}
+    for question in trial.get("questions") or []:
+        if not isinstance(question, dict) or not isinstance(question.get("id"), str):
+            continue
+        ask = question.get("ask") or {}
+        answers = {}
+        for button in question.get("buttons") or []:
+            if isinstance(button, dict) and "title" in button:
+                answers[_value_key(button.get("value"))] = str(button["title"])
+        labels[question["id"]] = QuestionLabel(question=str(ask.get("self") or question["id"]), answers=answers)
+    labels.setdefault("linden", QuestionLabel(question="Linden prognostic hint (from the answers above)", answers={}))
+    return labels
+
+
+def _value_key(value: Any) -> str:
+    if isinstance(value, list):
+        return "[]" if not value else ",".join(str(v) for v in value)
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def describe_answer(question_id: str, answer: Any) -> str:
+    """The interpreted answer in words for the coordinator ("Upper or middle back (thoracic)")."""
+    if answer is None:
+        return "Not asked"
+    labels = question_labels().get(question_id)
+    answers = labels.answers if labels else {}
+    if isinstance(answer, dict):
+        if {"points_min", "points_max"} <= set(answer):
+            groups = ", ".join(str(g) for g in answer.get("groups") or []) or "?"
+            return f"{answer['points_min']}-{answer['points_max']} points; possible group(s): {groups}"
+        return ", ".join(f"{k}: {v}" for k, v in sorted(answer.items()))
+    if isinstance(answer, list):
+        if not answer:
+            return answers.get("[]", "Yes, area not known")
+        return "; ".join(_labelled(answers, item) for item in answer)
+    return _labelled(answers, answer)
+
+
+def _labelled(answers: dict[str, str], value: Any) -> str:
+    key = _value_key(value)
+    title = answers.get(key)
+    if key == "unknown":
+        return "Not sure / not known"
+    if title and title.lower() != key.lower():
+        return f"{title} ({key})"
+    return key
+
+
+def question_text(question_id: str) -> str:
+    labels = question_labels().get(question_id)
+    return labels.question if labels else question_id
+
+
+RESULT_LABELS = {
+    "pass": "Pass",
+    "fail": "Does not fit",
+    "needs_review": "Needs review",
+    "unknown": "Unknown",
+    "urgent": "Urgent",
+}
+
+
+# --- query parameters of the queue (lenient: an empty or wrong filter is ignored) ------
+
+
+def _day(value: Optional[str]) -> Optional[date]:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _page_number(value: Optional[str]) -> int:
+    return int(value) if value and value.isdigit() and 0 < int(value) <= 100_000 else 1
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    status: Optional[str]
+    outcome: Optional[str]
+    received_from: Optional[date]
+    received_to: Optional[date]
+    q: Optional[str]
+    page: int
+
+    def filters(self) -> queue.QueueFilters:
+        return queue.QueueFilters(
+            status=self.status,
+            outcome=self.outcome,
+            received_from=self.received_from,
+            received_to=self.received_to,
+            q=self.q,
+        )
+
+    def params(self, **changes: Any) -> dict[str, str]:
+        values = {
+            "status": self.status,
+            "outcome": self.outcome,
+            "received_from": self.received_from.isoformat() if self.received_from else None,
+            "received_to": self.received_to.isoformat() if self.received_to else None,
+            "q": self.q,
+        }
+        values.update(changes)
+        return {k: str(v) for k, v in values.items() if v not in (None, "")}
+
+    def url(self, path: str, **changes: Any) -> str:
+        params = self.params(**changes)
+        return f"{path}?{urlencode(params)}" if params else path
+
+
+def queue_query(
+    status_: Annotated[Optional[str], Query(alias="status", max_length=32)] = None,
+    outcome: Annotated[Optional[str], Query(max_length=32)] = None,
+    received_from: Annotated[Optional[str], Query(max_length=10)] = None,
+    received_to: Annotated[Optional[str], Query(max_length=10)] = None,
+    q: ShortText = None,
+    page: Annotated[Optional[str], Query(max_length=6)] = None,
+) -> QueueQuery:
+    """The queue page's filters, as the filter form sends them (empty fields included)."""
+    return QueueQuery(
+        status=status_ if status_ in queue.STATUSES else None,
+        outcome=outcome if outcome in OUTCOMES else None,
+        received_from=_day(received_from),
+        received_to=_day(received_to),
+        q=(q or "").strip() or None,
+        page=_page_number(page),
+    )
+
+
+# --- pages ----------------------------------------------------------------------------
+
+FLASHES = ("status", "note", "deleted", "logged_out")
+
+
+def _flash(done: Optional[str]) -> Optional[str]:
+    return done if done in FLASHES else None
+
+
+@router.get(
+    "/login",
+    response_class=HTMLResponse,
+    dependencies=[Depends(public)],
+    responses={200: {**HTML, "description": "The login form."}},
+)
+def login_page(
+    next_: Annotated[Optional[str], Query(alias="next", max_length=500)] = None,
+    done: Annotated[Optional[str], Query(max_length=20)] = None,
+) -> HTMLResponse:
+    """The coordinators' login form (it posts to POST /auth/login from static/staff.js)."""
+    return render_html(
+        "staff/login.html", message=None, next_path=_safe_next(next_), flash=_flash(done), user=None, csrf=None, nav=None
+    )
+
+
+@router.get(
+    "/referrals",
+    response_class=HTMLResponse,
+    responses={200: {**HTML, "description": "The referral queue."}, **SIGNED_IN, **INVALID},
+)
+def queue_page(
+    request: Request,
+    session: SessionDep,
+    coordinator: CurrentCoordinator,
+    query: Annotated[QueueQuery, Depends(queue_query)],
+    done: Annotated[Optional[str], Query(max_length=20)] = None,
+) -> HTMLResponse:
+    """The referral queue: filters, search, paging and the CSV export link."""
+    viewer = _viewer(request, session, coordinator)
+    rows, total = queue.list_referrals(session, query.filters(), page=query.page, page_size=PAGE_SIZE)
+    pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
+    page = _page(
+        "staff/queue.html",
+        viewer,
+        "queue",
+        rows=rows,
+        total=total,
+        query=query,
+        pages=pages,
+        statuses=queue.STATUSES,
+        outcomes=OUTCOMES,
+        previous_url=query.url("/staff/referrals", page=query.page - 1) if query.page > 1 else None,
+        next_url=query.url("/staff/referrals", page=query.page + 1) if query.page < pages else None,
+        export_url=query.url("/coordinator/referrals.csv"),
+        flash=_flash(done),
+    )
+    audit.record(session, action="list", actor_id=coordinator.id)
+    session.commit()
+    return page
+
+
+def _found(session: SessionDep, referral_id: str) -> Referral:
+    try:
+        return queue.get_referral(session, referral_id)
+    except queue.ReferralNotFound:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, text("referral_not_found")) from None
+
+
+@router.get(
+    "/referrals/{referral_id}",
+    response_class=HTMLResponse,
+    responses={200: {**HTML, "description": "One referral."}, **SIGNED_IN, **NOT_FOUND, **INVALID},
+)
+def referral_page(
+    referral_id: ReferralId,
+    request: Request,
+    session: SessionDep,
+    coordinator: CurrentCoordinator,
+    done: Annotated[Optional[str], Query(max_length=20)] = None,
+) -> HTMLResponse:
+    """One referral: every criterion, the Linden hint, contact, history, notes, status and delete."""
+    viewer = _viewer(request, session, coordinator)
+    referral = _found(session, referral_id)
+    emails = queue.coordinator_emails(
+        session, {c.actor_id for c in referral.status_changes} | {n.author_id for n in referral.notes}
+    )
+    criteria = [
+        {
+            "question_id": str(row.get("question_id", "")),
+            "question": question_text(str(row.get("question_id", ""))),
+            "answer": describe_answer(str(row.get("question_id", "")), row.get("answer")),
+            "protocol": ", ".join(str(p) for p in row.get("protocol") or []),
+            "reason": row.get("reason") or "",
+            "result": str(row.get("status", "")),
+            "result_label": RESULT_LABELS.get(str(row.get("status", "")), str(row.get("status", ""))),
+        }
+        for row in referral.criteria or []
+        if isinstance(row, dict)
+    ]
+    page = _page(
+        "staff/detail.html",
+        viewer,
+        "queue",
+        referral=referral,
+        criteria=criteria,
+        linden=referral.linden or {},
+        transitions=queue.allowed_transitions(referral.status),
+        emails=emails,
+        flash=_flash(done),
+    )
+    audit.record(session, action="view", actor_id=coordinator.id, referral_id=referral.id)
+    session.commit()
+    return page
+
+
+@router.get(
+    "/referrals/{referral_id}/delete",
+    response_class=HTMLResponse,
+    responses={200: {**HTML, "description": "Confirm the deletion."}, **SIGNED_IN, **NOT_FOUND, **INVALID},
+)
+def delete_page(referral_id: ReferralId, request: Request, session: SessionDep, coordinator: CurrentCoordinator) -> HTMLResponse:
+    """Confirm deleting a referral (withdrawal), with a reason."""
+    viewer = _viewer(request, session, coordinator)
+    referral = _found(session, referral_id)
+    page = _page("staff/delete.html", viewer, "queue", referral=referral, reasons=DELETE_REASONS)
+    audit.record(session, action="view", actor_id=coordinator.id, referral_id=referral.id)
+    session.commit()
+    return page
+
+
+@router.get(
+    "/audit",
+    response_class=HTMLResponse,
+    responses={200: {**HTML, "description": "The audit log."}, **ADMIN_ONLY, **INVALID},
+)
+def audit_page(
+    request: Request,
+    session: SessionDep,
+    admin: CurrentAdmin,
+    action: Annotated[Optional[str], Query(max_length=32)] = None,
+    referral_id: Annotated[Optional[str], Query(max_length=64)] = None,
+    page: Annotated[Optional[str], Query(max_length=6)] = None,
+) -> HTMLResponse:
+    """The audit log for admins, newest first, with filters."""
+    viewer = _viewer(request, session, admin)
+    chosen_action = action if action in audit.ACTIONS else None
+    chosen_referral = (referral_id or "").strip() or None
+    if chosen_referral and not re.fullmatch(r"[A-Za-z0-9-]{1,64}", chosen_referral):
+        chosen_referral = None
+    number = _page_number(page)
+    rows, total = audit.page(
+        session, page=number, page_size=AUDIT_PAGE_SIZE, action=chosen_action, referral_id=chosen_referral
+    )
+    emails = queue.coordinator_emails(session, {r.actor_id for r in rows if r.actor_id is not None})
+    pages = max(1, (total + AUDIT_PAGE_SIZE - 1) // AUDIT_PAGE_SIZE)
+
+    def url(to: int) -> str:
+        params = {k: v for k, v in {"action": chosen_action, "referral_id": chosen_referral, "page": to}.items() if v}
+        return f"/staff/audit?{urlencode(params)}"
+
+    return _page(
+        "staff/audit.html",
+        viewer,
+        "audit",
+        rows=rows,
+        total=total,
+        emails=emails,
+        actions=audit.ACTIONS,
+        action=chosen_action,
+        referral_id=chosen_referral,
+        page=number,
+        pages=pages,
+        previous_url=url(number - 1) if number > 1 else None,
+        next_url=url(number + 1) if number < pages else None,
+    )
+
+
+OUTCOME_LABELS = {
+    "likely_eligible": "Likely a fit",
+    "needs_review": "Team needs to check",
+    "not_eligible": "Not a fit",
+    "urgent_care": "Urgent care",
+}
+
+
+def funnel_bars(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """conversations -> finished -> outcomes -> referrals -> enrolled, summed over the weeks."""
+    weeks = data["weeks"]
+    outcomes: dict[str, int] = {}
+    for week in weeks:
+        for outcome, count in week["outcomes"].items():
+            outcomes[outcome] = outcomes.get(outcome, 0) + count
+    bars = [
+        ("Conversations started", sum(w["conversations_started"] for w in weeks), "bar"),
+        ("Conversations finished", sum(w["conversations_finished"] for w in weeks), "bar"),
+    ]
+    for outcome in ALL_OUTCOMES + tuple(sorted(set(outcomes) - set(ALL_OUTCOMES))):
+        bars.append((f"Outcome: {OUTCOME_LABELS.get(outcome, outcome)}", outcomes.get(outcome, 0), "bar bar-outcome"))
+    bars.append(("Referrals received", sum(w["referrals_received"] for w in weeks), "bar bar-end"))
+    bars.append(("Enrolled", sum(w["enrolled"] for w in weeks), "bar bar-end"))
+    return _layout(bars)
+
+
+CHART = {"width": 760, "label_width": 250, "bar_area": 440, "row": 34, "bar": 22}
+
+
+def _layout(bars: list[tuple[str, int, str]]) -> list[dict[str, Any]]:
+    largest = max([count for _, count, _ in bars] + [1])
+    laid = []
+    for index, (label, count, css) in enumerate(bars):
+        width = round(CHART["bar_area"] * count / largest) if count else 0
+        y = index * CHART["row"]
+        laid.append(
+            {
+                "label": label,
+                "count": count,
+                "css": css,
+                "y": y,
+                "text_y": y + CHART["bar"] - 6,
+                "width": max(width, 2 if count else 0),
+                "value_x": CHART["label_width"] + max(width, 0) + 8,
+            }
+        )
+    return laid
+
+
+@router.get(
+    "/stats",
+    response_class=HTMLResponse,
+    responses={200: {**HTML, "description": "The funnel statistics."}, **SIGNED_IN, **INVALID},
+)
+def stats_page(
+    request: Request,
+    session: SessionDep,
+    coordinator: CurrentCoordinator,
+    weeks: Annotated[Optional[str], Query(max_length=3)] = None,
+) -> HTMLResponse:
+    """Funnel statistics: a bar chart, the weekly numbers and the top reasons (no patient data)."""
+    viewer = _viewer(request, session, coordinator)
+    chosen = int(weeks) if weeks and weeks.isdigit() and int(weeks) in WEEK_CHOICES else 12
+    data = stats.funnel(session, weeks=chosen)
+    bars = funnel_bars(data)
+    reasons = {
+        outcome: [
+            {"criterion": r["criterion"], "question": question_text(r["criterion"]), "count": r["count"]}
+            for r in data["top_reasons"].get(outcome, [])
+        ]
+        for outcome in ("not_eligible", "needs_review")
+    }
+    return _page(
+        "staff/stats.html",
+        viewer,
+        "stats",
+        weeks=chosen,
+        week_choices=WEEK_CHOICES,
+        data=data,
+        bars=bars,
+        chart=CHART,
+        chart_height=len(bars) * CHART["row"],
+        outcome_labels=OUTCOME_LABELS,
+        all_outcomes=ALL_OUTCOMES,
+        reasons=reasons,
+    )

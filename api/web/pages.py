@@ -1,0 +1,75 @@
+"""The patient page (/), the chat widget's markup for embedding (/chat/widget), and static files.
+
+Patient-facing words live in the templates, never here. The chat itself talks
+to the public gateway (api/routes/chat.py) from static/chat.js.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Path, status
+from fastapi.responses import FileResponse, HTMLResponse
+
+from api.deps import public
+from api.schemas_coordinator import ErrorOut
+from api.web.render import STATIC, render_fragment, render_html
+
+router = APIRouter(tags=["web"])
+
+HTML = {"content": {"text/html": {}}}
+STATIC_TYPES = {
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+}
+# Static assets may be cached briefly (the middleware leaves /static/ alone).
+STATIC_CACHE = "public, max-age=300"
+StaticName = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*\.(css|js|svg|png|ico)$")]
+
+
+@router.get(
+    "/",
+    response_class=HTMLResponse,
+    dependencies=[Depends(public)],
+    responses={200: {**HTML, "description": "The patient page."}},
+)
+def patient_page() -> HTMLResponse:
+    """The patient page: the study in plain words, the privacy notice and the chat."""
+    return render_html("index.html")
+
+
+@router.get(
+    "/chat/widget",
+    response_class=HTMLResponse,
+    dependencies=[Depends(public)],
+    responses={200: {**HTML, "description": "The chat widget's markup (no page around it)."}},
+)
+def chat_widget() -> HTMLResponse:
+    """The chat widget's markup, fetched by static/embed.js on the trial website (CORS: EMBED_ORIGINS)."""
+    return HTMLResponse(render_fragment("_chat_widget.html", widget_id="psc-embed"), headers={"Cache-Control": "no-store"})
+
+
+@router.get(
+    "/static/{name}",
+    response_class=FileResponse,
+    dependencies=[Depends(public)],
+    responses={
+        200: {
+            "description": "A stylesheet, script or image of the web pages.",
+            "content": {media.split(";")[0]: {} for media in STATIC_TYPES.values()},
+        },
+        404: {"model": ErrorOut, "description": "No such file."},
+        422: {"model": ErrorOut, "description": "Not a file name of the web pages."},
+    },
+)
+def static_file(name: StaticName) -> FileResponse:
+    """A static file of the web pages (chat widget, embed script, styles)."""
+    path = STATIC / name
+    media_type = STATIC_TYPES.get(path.suffix)
+    # The pattern above allows no separators, so `path` cannot leave STATIC.
+    if media_type is None or path.parent != STATIC or not path.is_file():
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Not found.")
+    return FileResponse(path, media_type=media_type, headers={"Cache-Control": STATIC_CACHE})

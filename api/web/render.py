@@ -1,0 +1,83 @@
+"""Jinja2 rendering for the web pages: autoescaping everywhere, security headers, times for people."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Optional
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+WEB = Path(__file__).resolve().parent
+TEMPLATES = WEB / "templates"
+STATIC = WEB / "static"
+
+# Pages load scripts, styles and data only from this server; nothing may frame them.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    # The middleware in api/main.py sets this too; pages must never be cached (S7).
+    "Cache-Control": "no-store",
+}
+
+DISPLAY_TIMEZONE_ENV = "DISPLAY_TIMEZONE"
+DEFAULT_TIMEZONE = "America/Edmonton"
+
+
+def _zone() -> Any:
+    try:
+        return ZoneInfo(os.environ.get(DISPLAY_TIMEZONE_ENV, DEFAULT_TIMEZONE))
+    except (ZoneInfoNotFoundError, ValueError):
+        return timezone.utc
+
+
+def local_time(moment: Optional[datetime]) -> str:
+    """'2025-11-27 16:51 MST': stored times are UTC (SQLite hands them back naive)."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    shown = moment.astimezone(_zone())
+    return f"{shown:%Y-%m-%d %H:%M} {shown.tzname() or ''}".strip()
+
+
+def iso_time(moment: Optional[datetime]) -> str:
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.isoformat()
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        # Every template, whatever its name: patient text is escaped wherever it lands (S4).
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["local_time"] = local_time
+    env.filters["iso_time"] = iso_time
+    return env
+
+
+environment = _environment()
+
+
+def render_html(template: str, status_code: int = 200, headers: Optional[dict[str, str]] = None, **context: Any) -> HTMLResponse:
+    body = environment.get_template(template).render(**context)
+    return HTMLResponse(body, status_code=status_code, headers={**PAGE_HEADERS, **(headers or {})})
+
+
+def render_fragment(template: str, **context: Any) -> str:
+    return environment.get_template(template).render(**context)
