@@ -99,6 +99,32 @@ def _words(text: str) -> tuple[str, ...]:
     return tuple(re.findall(r"[a-z0-9]+", text.lower()))
 
 
+# Words that say nothing about which button was meant.
+STOPWORDS = frozenset(
+    "i im me my we our you your he she they them his her their a an the and or but of to in on at for with "
+    "can do does did is are am be been it its this that than so most some just".split()
+)
+
+
+def _content(text: str) -> set[str]:
+    """Content words, with a plural or third-person "s" dropped ("needs" = "need")."""
+    words = re.findall(r"[a-z]+", text.lower().replace("n't", " not"))
+    return {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words if w not in STOPWORDS}
+
+
+def closest_button(message: ParsedMessage, buttons: Sequence[Button]) -> Optional[Button]:
+    """The button whose title shares clearly the most words with what was typed.
+
+    "I can do all my usual activities" picks "Does all usual activities, with
+    no limits". At least two shared words, and no tie: otherwise None.
+    """
+    typed = _content(message.text)
+    scored = sorted(((len(typed & _content(b.title)), i) for i, b in enumerate(buttons)), reverse=True)
+    if not scored or scored[0][0] < 2 or (len(scored) > 1 and scored[1][0] == scored[0][0]):
+        return None
+    return buttons[scored[0][1]]
+
+
 def _as_int(value: Any) -> Optional[int]:
     try:
         number = float(value)
@@ -119,6 +145,11 @@ def interpret(question_id: str, answer_type: str, message: ParsedMessage, button
         return _button_value(answer_type, button.value)
     reader = READERS[answer_type]
     value = reader(question_id, message)
+    if value is None:
+        # Only when nothing more precise was understood: a typed version of a button.
+        close = closest_button(message, buttons)
+        if close is not None and close.value != UNKNOWN:
+            return _button_value(answer_type, close.value)
     if value is None and says_unknown(message):
         return UNKNOWN
     return value

@@ -135,3 +135,33 @@ def test_pregnancy(message: ParsedMessage, expected: object) -> None:
 )
 def test_prior_radiation(message: ParsedMessage, expected: object) -> None:
     assert interpret("prior_spine_radiation", "prior_radiation", message) == expected
+
+
+ECOG_BUTTONS = [
+    Button("Does all usual activities, with no limits", 0),
+    Button("Can't do hard physical work, but can do light work like housework", 1),
+    Button("Up and about most of the day and can do self-care, but can't work", 2),
+    Button("In bed or a chair more than half the day, and can do only some self-care", 3),
+    Button("In bed or a chair all day, and needs help with self-care", 4),
+    Button("Not sure", UNKNOWN),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I can do all my usual activities", 0),
+        ("he needs help with self care, he's in bed all day", 4),
+        ("I can only do light work like housework", 1),
+        ("I'm in bed most of the day", None),  # half the day or all day: ask again
+        ("banana", None),
+    ],
+)
+def test_a_typed_description_picks_the_closest_button(text: str, expected: object) -> None:
+    assert interpret("performance_status", "ecog", msg(text), ECOG_BUTTONS) == expected
+
+
+def test_closest_button_never_beats_an_understood_answer() -> None:
+    buttons = [Button("Neck", "cervical"), Button("Upper or middle back", "thoracic"), Button("Lower back", "lumbar")]
+    message = msg("upper back and neck", spine_region=["thoracic", "cervical"])
+    assert interpret("spine_region", "regions", message, buttons) == ["cervical", "thoracic"]
