@@ -43,9 +43,15 @@ def phone_in(text: str) -> Optional[str]:
     return f"{match.group(1)}-{match.group(2)}-{match.group(3)}" if match else None
 
 
+# RFC 5321's limit, and the referral API's: a longer address could never be delivered.
+MAX_EMAIL_CHARS = 254
+
+
 def email_in(text: str) -> Optional[str]:
     match = EMAIL.search(text)
-    return match.group(0).lower() if match else None
+    if not match or len(match.group(0)) > MAX_EMAIL_CHARS:
+        return None
+    return match.group(0).lower()
 
 
 def free_text(message: ParsedMessage) -> Optional[str]:

@@ -19,14 +19,18 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from actions.outbox import Outbox
+from actions.retention import prune_delivered
 
 logger = logging.getLogger("actions.delivery")
 
 TIMEOUT_S = 5.0
 POLL_S = 1.0
+# Delivered referrals stay in the outbox only RETENTION_DAYS (the API holds them).
+PRUNE_EVERY_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -90,8 +94,13 @@ def main() -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     logger.info("delivering referrals to %s", target.url)
+    keep_days = int(os.environ.get("RETENTION_DAYS", "30"))
+    last_prune = float("-inf")
     while running:
         deliver_due(outbox, target)
+        if time.monotonic() - last_prune > PRUNE_EVERY_S:
+            prune_delivered(outbox.path, datetime.now(timezone.utc) - timedelta(days=keep_days))
+            last_prune = time.monotonic()
         time.sleep(POLL_S)
 
 

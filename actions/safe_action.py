@@ -38,7 +38,11 @@ class SafeAction(Action, metaclass=ABCMeta):
             logger.error("action %s failed: %s", self.name(), type(error).__name__)
             dispatcher.messages.clear()
             dispatcher.utter_message(response="utter_technical_problem")
-            return self.events_on_failure(tracker)
+            try:
+                return self.events_on_failure(tracker)
+            except Exception as recovery_error:  # the reply above must still go out
+                logger.error("action %s could not recover: %s", self.name(), type(recovery_error).__name__)
+                return []
 
     def events_on_failure(self, tracker: Tracker) -> list[dict[str, Any]]:
         """Events that keep the conversation usable after a failure."""

@@ -1,4 +1,5 @@
-"""Operator commands: `python -m api.cli migrate | create-admin --email E | create-coordinator --email E`.
+"""Operator commands: `python -m api.cli migrate | create-admin --email E | create-coordinator --email E
+| retention [--days N] [--now ISO]`.
 
 The password comes from ADMIN_PASSWORD (create-admin) or COORDINATOR_PASSWORD
 (create-coordinator), or is asked for twice on the terminal.
@@ -73,10 +74,43 @@ def main(argv: Optional[list[str]] = None) -> int:
             f"create-{role}", help=f"create a {role} account (password from {PASSWORD_ENV[role]} or a prompt)"
         )
         sub.add_argument("--email", required=True)
+    _add_retention_parser(commands)
     args = parser.parse_args(argv)
     if args.command == "migrate":
         return _migrate()
+    if args.command == "retention":
+        return _retention(args.days, args.now)
     return _create_account(args.email, args.command.removeprefix("create-"))
+
+
+# --- retention (safety-security P3; what is deleted and kept: api/services/retention.py) ---------
+
+
+def _add_retention_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    sub = commands.add_parser(
+        "retention",
+        help="delete conversations and unreferred answers older than N days (RETENTION_DAYS, default 30)",
+    )
+    sub.add_argument("--days", type=int, default=None, help="keep this many days (default RETENTION_DAYS)")
+    sub.add_argument("--now", default=None, help="ISO date-time to count the days back from (default: now, UTC)")
+
+
+def _retention(days: Optional[int], now_text: Optional[str]) -> int:
+    from datetime import datetime
+
+    from api.services.retention import run_retention
+
+    if days is not None and days < 1:
+        print("--days must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        now = datetime.fromisoformat(now_text) if now_text else None
+    except ValueError:
+        print("--now must be an ISO date-time, e.g. 2025-03-01T12:00:00+00:00", file=sys.stderr)
+        return 2
+    result = run_retention(days=days, now=now)
+    print(result.summary())
+    return 1 if result.errors else 0
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from api.deps import public
+from api.retention_task import retention_lifespan
 from api.routes import admin, auth, chat, coordinators, referrals
 from api.web import EmbedCORS, coordinator_pages, embed_origins, pages
 
@@ -19,6 +20,8 @@ def create_app() -> FastAPI:
         title="NCT04242589 pre-screener API",
         version="1.0.0",
         description="Chat gateway, referral intake and the coordinators' referral queue.",
+        # Deletes old conversations on a schedule (RETENTION_DAYS, api/services/retention.py).
+        lifespan=retention_lifespan,
     )
     app.include_router(chat.router)
     app.include_router(referrals.router)

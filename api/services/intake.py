@@ -30,6 +30,13 @@ def store_referral(session: Session, body: ReferralIn) -> bool:
     deliveries of one referral race on the primary key, and exactly one wins.
     """
     digest = body_digest(body)
+    # A delivery retried after a lost acknowledgement can arrive after the
+    # patient withdrew: acknowledge it, but never bring the referral back.
+    withdrawn = session.scalar(
+        select(AuditEvent.id).where(AuditEvent.referral_id == body.referral_id, AuditEvent.action == "delete").limit(1)
+    )
+    if withdrawn is not None:
+        return False
     row = {
         "id": body.referral_id,
         "body_sha256": digest,

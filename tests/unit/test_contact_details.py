@@ -53,3 +53,8 @@ def test_questions_come_in_order_and_end_after_confirmation() -> None:
     assert next_contact_question(slots) == "contact_reach"
     assert next_contact_question({**slots, "contact_reach": "given", "contact_time": "morning",
                                   "contact_language": "English", "contact_confirmed": "yes"}) is None
+
+
+def test_an_email_longer_than_any_mail_system_takes_is_refused() -> None:
+    assert email_in("a" * 250 + "@example.org") is None
+    assert interpret_contact("contact_reach", ParsedMessage("a" * 250 + "@example.org")) == {}

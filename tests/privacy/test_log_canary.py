@@ -1,0 +1,151 @@
+"""P2: no patient data in any log of any service.
+
+A referral with marker values (a unique name, phone, email and free-text
+answers) goes through every service: the public gateway, Rasa, the action
+server, the outbox, the delivery worker, the API's intake, and the
+coordinators' list, search, detail, status change, note, CSV export, stats and
+staff pages. The services are then stopped (so every buffer is flushed) and
+every log they wrote is searched: Servers' data_dir/logs/*.log, every other
+file under the data dir except the databases, and any file changed under the
+repository meanwhile. Zero hits allowed.
+
+The API runs as scripts/start.sh and docker/api.Dockerfile run it
+(`--no-access-log`): an access log holds request URLs, and the coordinators'
+search puts what they search for (a name, a phone number) in the URL.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("pydantic_settings", reason="API environment only (.venv/api)")
+
+from tests.api.test_e2e_referral import (  # noqa: E402
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    LIKELY_FIT,
+    Patient,
+    coordinator,
+    wait_for_referrals,
+)
+from tests.servers import API_PY, ROOT, Servers, trained_model  # noqa: E402
+
+pytestmark = pytest.mark.e2e
+
+NAME = "Xanthippe Canarywhistle"
+PHONE = "587-555-0193"
+EMAIL = "xanthippe.canarywhistle@example.net"
+FREE_SCREENING = "7/10 since the Quokkamarker fall"  # a typed screening answer: gateway, Rasa, actions
+FREE_CONTACT = "after the Zanzibarmarker tea"  # a typed contact answer: also outbox, API, views, CSV
+CANARY = {
+    "respondent": ("For myself",),
+    **{k: v for k, v in LIKELY_FIT.items() if k not in ("respondent",)},
+    "pain_score": FREE_SCREENING,
+    "contact_name": NAME,
+    "contact_reach": f"{PHONE} or {EMAIL}",
+    "contact_time": FREE_CONTACT,
+}
+# Every form the values may take in a log line.
+MARKERS = (
+    NAME, "Xanthippe", "Canarywhistle", PHONE, "5875550193", "587 555 0193", "555-0193", EMAIL,
+    "Quokkamarker", "Zanzibarmarker",
+)
+DATABASE_SUFFIXES = (".sqlite", ".sqlite-wal", ".sqlite-shm", ".sqlite-journal", ".db")
+SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__"}
+
+
+class StartScriptServers(Servers):
+    """The API started with the flags of scripts/start.sh."""
+
+    def launch(self, name: str, command: list[str], *args: Any, **kwargs: Any) -> None:
+        if name == "api" and "--no-access-log" not in command:
+            command = [*command, "--no-access-log"]
+        super().launch(name, command, *args, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    running = StartScriptServers(tmp_path_factory.mktemp("canary"), with_api=True)
+    running.env["SESSION_MESSAGES_PER_MINUTE"] = "1000"
+    try:
+        running.start(trained_model())
+        subprocess.run(
+            [str(API_PY), "-m", "api.cli", "create-admin", "--email", ADMIN_EMAIL],
+            cwd=ROOT, env={**running.env, "ADMIN_PASSWORD": ADMIN_PASSWORD}, check=True, capture_output=True,
+        )
+        yield running
+    finally:
+        running.stop()
+
+
+def _files_to_search(data_dir: Path, since: float) -> list[Path]:
+    """Everything the services wrote except their databases, and whatever changed in the repository."""
+    found = [p for p in data_dir.rglob("*") if p.is_file() and not p.name.endswith(DATABASE_SUFFIXES)]
+    for folder, dirs, files in os.walk(ROOT):
+        dirs[:] = [d for d in dirs if d not in SKIP_DIRS]
+        for name in files:
+            path = Path(folder) / name
+            try:
+                if path.stat().st_mtime >= since and not name.endswith(DATABASE_SUFFIXES):
+                    found.append(path)
+            except OSError:
+                continue  # removed meanwhile
+    return sorted(set(found))
+
+
+def test_no_marker_value_in_any_log_of_any_service(system: Servers) -> None:
+    started = time.time() - 1
+    patient = Patient(system.api_url)
+    assert patient.complete(CANARY) == "likely_eligible"
+
+    staff = coordinator(system.api_url)
+    [item] = wait_for_referrals(staff, 1)
+    rid = item["id"]
+    assert item["contact_name"] == NAME
+    # Every coordinator view of it.
+    for query in (NAME, "Canarywhistle", "5875550193", EMAIL):
+        assert [i["id"] for i in staff.get("/coordinator/referrals", params={"q": query}).json()["items"]] == [rid]
+    detail = staff.get(f"/coordinator/referrals/{rid}").json()
+    assert detail["contact"] == {
+        "name": NAME, "phone": PHONE, "email": EMAIL, "best_time": FREE_CONTACT, "language": "English",
+    }
+    assert staff.post(f"/coordinator/referrals/{rid}/status", json={"status": "contacting", "reason": "called"}).status_code == 200
+    assert staff.post(f"/coordinator/referrals/{rid}/notes", json={"text": "left a voicemail"}).status_code == 201
+    export = staff.get("/coordinator/referrals.csv")
+    assert export.status_code == 200 and NAME in export.text and FREE_CONTACT in export.text
+    assert staff.get("/coordinator/stats").status_code == 200
+    assert staff.get("/admin/audit").status_code == 200
+    for page in ("/staff/referrals", f"/staff/referrals/{rid}", "/staff/stats", f"/staff/referrals?q={NAME}"):
+        response = staff.get(page)
+        assert response.status_code in (200, 404), (page, response.status_code)  # 404: page not built yet
+
+    # Stop everything, so every buffered line reaches its file.
+    system.stop()
+    files = _files_to_search(system.data_dir, started)
+    logs = sorted((system.data_dir / "logs").glob("*.log"))
+    assert {p.stem for p in logs} >= {"api", "rasa", "actions", "delivery"}, logs
+    lines = hits = 0
+    found: list[str] = []
+    for path in files:
+        try:
+            content = path.read_bytes().decode("utf-8", errors="replace")
+        except OSError:
+            continue
+        for number, line in enumerate(content.splitlines(), start=1):
+            lines += 1
+            for marker in MARKERS:
+                if marker.lower() in line.lower():
+                    hits += 1
+                    found.append(f"{path}:{number}: {marker}")
+    print(f"\nlog canary: {len(files)} files, {lines} log lines searched, {hits} hits")
+    for path in files:
+        print(f"  searched {path}")
+    assert lines > 0 and all(p in files for p in logs)
+    assert hits == 0, "\n".join(found)
