@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import uuid
 from typing import Any
 
@@ -16,6 +18,12 @@ from actions.outbox import Outbox
 from actions.safe_action import SafeAction
 from actions.trial import answers_from, get_trial
 
+
+# TEST HOOK, off by default: when this variable holds a number of seconds, the
+# hand-off pauses that long right after writing the outbox and before
+# answering, so that tests/reliability/test_chaos.py can kill -9 the action
+# server in between. Never set it outside that test.
+FAULT_SLEEP_AFTER_OUTBOX_ENV = "PRESCREENER_FAULT_SLEEP_AFTER_OUTBOX_S"
 
 # Fixed namespace for referral ids (uuid5), so an id can be derived again.
 REFERRAL_NAMESPACE = uuid.UUID("6f1c0a52-3b1e-4a8e-9d59-0c9c1f3e2b71")
@@ -59,6 +67,13 @@ def referral_record(tracker: Tracker, referral_id: str) -> dict[str, Any]:
     }
 
 
+async def fault_pause_after_outbox() -> None:
+    """The test hook above: no-op unless PRESCREENER_FAULT_SLEEP_AFTER_OUTBOX_S is set."""
+    seconds = os.environ.get(FAULT_SLEEP_AFTER_OUTBOX_ENV)
+    if seconds:
+        await asyncio.sleep(float(seconds))
+
+
 class ActionSubmitReferral(SafeAction):
     def name(self) -> str:
         return "action_submit_referral"
@@ -70,6 +85,7 @@ class ActionSubmitReferral(SafeAction):
             return [SlotSet("referral_sent", False), *[SlotSet(slot, None) for slot in DETAIL_SLOTS]]
         referral_id = tracker.get_slot("referral_id") or referral_id_for(tracker)
         Outbox().put(referral_id, referral_record(tracker, referral_id))
+        await fault_pause_after_outbox()
         dispatcher.utter_message(response="utter_referral_sent")
         dispatcher.utter_message(response="utter_next_steps")
         return [SlotSet("referral_id", referral_id), SlotSet("referral_sent", True)]

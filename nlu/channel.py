@@ -65,6 +65,12 @@ class PrescreenInput(InputChannel):
     def name(cls) -> Text:
         return "prescreen"
 
+    @staticmethod
+    def _technical_problem(request: Request) -> Text:
+        """The domain's own words for "something went wrong" (never text in code)."""
+        variations = request.app.ctx.agent.domain.responses.get("utter_technical_problem") or [{}]
+        return variations[0].get("text", "")
+
     async def _offered_payloads(self, request: Request, sender_id: Text) -> List[Text]:
         agent = request.app.ctx.agent
         tracker = await agent.tracker_store.retrieve(sender_id)
@@ -112,6 +118,11 @@ class PrescreenInput(InputChannel):
                 # Log the kind of failure only: the text may hold health information.
                 logger.error("prescreen channel: message handling failed", exc_info=False)
                 return response.json({"error": "The assistant could not answer."}, status=503)
+            if not collector.messages:
+                # Rasa drops the reply of an action whose server died mid-way:
+                # never leave the patient with nothing to read.
+                logger.error("prescreen channel: the bot produced no reply")
+                collector.messages.append({"recipient_id": sender_id, "text": self._technical_problem(request)})
             return response.json(collector.messages)
 
         return webhook

@@ -11,8 +11,13 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, Optional
 
 ROOT = Path(__file__).resolve().parents[1]
 RASA_PY = ROOT / ".venv" / "rasa" / "bin" / "python"
@@ -35,9 +40,19 @@ def trained_model() -> str:
 
 
 class Servers:
-    def __init__(self, data_dir: Path, with_api: bool = False) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        with_api: bool = False,
+        *,
+        endpoints: str = "bot/endpoints.yml",
+        env: Optional[dict[str, str]] = None,
+    ) -> None:
+        """`endpoints`: the Rasa endpoints file (e.g. bot/endpoints.replicas.yml);
+        `env`: extra variables for every service of this Servers (e.g. TRACKER_DB_URL)."""
         self.data_dir = data_dir
         self.with_api = with_api
+        self.endpoints = endpoints
         self.rasa_port, self.actions_port, self.api_port = free_port(), free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.rasa_port}"
         self.api_url = f"http://127.0.0.1:{self.api_port}"
@@ -55,32 +70,40 @@ class Servers:
             "API_URL": self.api_url,
             "SERVICE_TOKEN": SERVICE_TOKEN,
         }
+        self.env.update(env or {})
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        # What `restart` needs: each service's command and the URL that says it is ready.
+        self.commands: dict[str, list[str]] = {}
+        self.ready_urls: dict[str, str] = {}
         (data_dir / "logs").mkdir(parents=True, exist_ok=True)
 
     def _log(self, name: str) -> IO[bytes]:
         return open(self.data_dir / "logs" / f"{name}.log", "ab")
 
-    def launch(self, name: str, command: list[str]) -> None:
+    def launch(self, name: str, command: list[str], env: Optional[dict[str, str]] = None) -> None:
+        """Start one service; `env` adds variables for this launch only."""
+        self.commands[name] = command
         self.processes[name] = subprocess.Popen(
-            command, cwd=ROOT, env=self.env, stdout=self._log(name), stderr=subprocess.STDOUT
+            command, cwd=ROOT, env={**self.env, **(env or {})}, stdout=self._log(name), stderr=subprocess.STDOUT
         )
 
     def start(self, model: str) -> None:
         self.model = model
         self.launch("actions", [str(RASA_PY), "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.actions_port)])
         self.launch("rasa", [
-            str(RASA_PY.with_name("rasa")), "run", "--model", model, "--endpoints", "bot/endpoints.yml",
+            str(RASA_PY.with_name("rasa")), "run", "--model", model, "--endpoints", self.endpoints,
             "--credentials", "bot/credentials.yml", "--interface", "127.0.0.1", "--port", str(self.rasa_port),
         ])
         urls = [f"http://127.0.0.1:{self.actions_port}/health", f"{self.url}/webhooks/prescreen/"]
+        self.ready_urls.update(actions=urls[0], rasa=urls[1])
         if self.with_api:
             subprocess.run([str(API_PY), "-m", "api.cli", "migrate"], cwd=ROOT, env=self.env, check=True)
             self.launch("delivery", [str(RASA_PY), "-m", "actions.delivery"])
             self.launch("api", [
-                str(API_PY), "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(self.api_port),
+                str(API_PY), "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(self.api_port), "--no-access-log",
             ])
             urls.append(f"{self.api_url}/health")
+            self.ready_urls["api"] = urls[-1]
         subprocess.run([str(RASA_PY), str(ROOT / "scripts" / "wait_ready.py"), *urls], check=True)
 
     def stop(self, *names: str, hard: bool = False) -> None:
@@ -97,3 +120,105 @@ class Servers:
 
     def logs(self) -> str:
         return "\n".join(p.read_text(errors="replace") for p in (self.data_dir / "logs").glob("*.log"))
+
+    # --- Additions for the reliability tests (tests/reliability) ------------
+
+    def wait_ready(self, *names: str) -> None:
+        """Wait until the named services (all that have a ready URL when none are named) answer 200."""
+        urls = [self.ready_urls[name] for name in names or tuple(self.ready_urls) if name in self.ready_urls]
+        subprocess.run([str(RASA_PY), str(ROOT / "scripts" / "wait_ready.py"), *urls], check=True)
+
+    def running(self, name: str) -> bool:
+        return name in self.processes and self.processes[name].poll() is None
+
+    def restart(self, name: str, *, hard: bool = False, env: Optional[dict[str, str]] = None, wait: bool = True) -> None:
+        """Stop one service if it runs (`hard`: kill -9), start it again with the
+        same command and the Servers' environment plus `env`, and wait until it is ready."""
+        if self.running(name):
+            self.stop(name, hard=hard)
+        self.launch(name, self.commands[name], env=env)
+        if wait:
+            self.wait_ready(name)
+
+    def start_rasa(self, name: str, *, port: Optional[int] = None, endpoints: Optional[str] = None, wait: bool = True) -> str:
+        """Another Rasa server (a replica) on its own port with the same model,
+        action server and environment; returns its base URL."""
+        port = port or free_port()
+        url = f"http://127.0.0.1:{port}"
+        self.launch(name, [
+            str(RASA_PY.with_name("rasa")), "run", "--model", self.model, "--endpoints", endpoints or self.endpoints,
+            "--credentials", "bot/credentials.yml", "--interface", "127.0.0.1", "--port", str(port),
+        ])
+        self.ready_urls[name] = f"{url}/webhooks/prescreen/"
+        if wait:
+            self.wait_ready(name)
+        return url
+
+
+class SlowProxy:
+    """A slow-API stand-in: a loopback HTTP proxy in front of `target` (e.g. the
+    API) that holds each of the first `slow_count` requests for `delay_s`
+    seconds and then forwards it anyway (a slow server still does the work), and
+    forwards later requests at once. `requests` records what went through.
+
+        with SlowProxy(servers.api_url, delay_s=7, slow_count=1) as proxy:
+            servers.restart("delivery", env={"API_URL": proxy.url})
+    """
+
+    def __init__(self, target: str, delay_s: float, slow_count: int) -> None:
+        self.target = target.rstrip("/")
+        self.delay_s, self.slow_count = delay_s, slow_count
+        self.requests: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *_: Any) -> None:  # bodies may hold patient data: log nothing
+                pass
+
+            def _forward(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with proxy._lock:
+                    record = {
+                        "method": self.command, "path": self.path, "key": self.headers.get("Idempotency-Key"),
+                        "started": time.monotonic(), "delayed": len(proxy.requests) < proxy.slow_count,
+                    }
+                    proxy.requests.append(record)
+                if record["delayed"]:
+                    time.sleep(proxy.delay_s)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length", "connection")}
+                request = urllib.request.Request(
+                    proxy.target + self.path, data=body if body else None, method=self.command, headers=headers
+                )
+                try:
+                    with urllib.request.urlopen(request, timeout=30) as response:
+                        status, payload, kind = response.status, response.read(), response.headers.get("Content-Type")
+                except urllib.error.HTTPError as error:
+                    status, payload, kind = error.code, error.read(), error.headers.get("Content-Type")
+                except OSError:
+                    status, payload, kind = 502, b"", None
+                record.update(status=status, finished=time.monotonic())
+                try:
+                    self.send_response(status)
+                    if kind:
+                        self.send_header("Content-Type", kind)
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except OSError:  # the client gave up waiting (that is the point)
+                    record["client_gone"] = True
+
+            do_GET = do_POST = do_PUT = do_DELETE = _forward
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> "SlowProxy":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self.server.shutdown()
+        self.server.server_close()
