@@ -64,7 +64,9 @@ def start_retention(app: FastAPI, job: Callable[[], Any] = run_retention) -> Opt
         logger.info("retention schedule off (RETENTION_INTERVAL_MINUTES=0)")
         return None
     existing: Optional[asyncio.Task[None]] = getattr(app.state, STATE_KEY, None)
-    if existing is not None and not existing.done():
+    # Reuse a running schedule only on this event loop: a test harness may run
+    # the lifespan of one app object on several loops.
+    if existing is not None and not existing.done() and existing.get_loop() is asyncio.get_running_loop():
         return existing
     task = asyncio.create_task(
         retention_loop(
@@ -81,27 +83,37 @@ def start_retention(app: FastAPI, job: Callable[[], Any] = run_retention) -> Opt
     return task
 
 
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    if task.get_loop() is not asyncio.get_running_loop():
+        return  # another loop's task: cancelled there, never awaited here
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+
+
 async def stop_retention(app: FastAPI) -> None:
     """Cancel the schedule and wait for it (a pass in its worker thread finishes on its own)."""
     task: Optional[asyncio.Task[None]] = getattr(app.state, STATE_KEY, None)
     if task is None:
         return
-    task.cancel()
-    try:
-        await task
-    except asyncio.CancelledError:
-        pass
+    await _cancel(task)
     setattr(app.state, STATE_KEY, None)
 
 
 @asynccontextmanager
 async def retention_lifespan(app: FastAPI) -> AsyncIterator[None]:
     """A FastAPI lifespan that runs the retention schedule while the app serves."""
-    start_retention(app)
+    task = start_retention(app)
     try:
         yield
     finally:
-        await stop_retention(app)
+        # Stop the task this lifespan started, not whatever app.state holds now.
+        if task is not None:
+            await _cancel(task)
+            if getattr(app.state, STATE_KEY, None) is task:
+                setattr(app.state, STATE_KEY, None)
 
 
 __all__ = ["retention_lifespan", "retention_loop", "start_retention", "stop_retention"]
