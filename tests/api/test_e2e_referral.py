@@ -5,11 +5,9 @@ coordinator then sees (or does not see) the referral through the queue API.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, Union
 
 import httpx
