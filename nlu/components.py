@@ -163,8 +163,29 @@ def question_cues(path: Optional[Path] = None) -> "re.Pattern[str]":
     return re.compile(rf"(?:^|[.!;]\s*)(?:{starts})\b|{anywhere}", re.IGNORECASE)
 
 
+class IntentRule(GraphComponent, IntentClassifier):
+    """Base of the small untrained components that correct the classifier's intent.
+
+    They hold only their config; subclasses define `get_default_config` and
+    `process`. Not registered itself, so Rasa never runs it on its own.
+    """
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self._config = {**self.get_default_config(), **config}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "IntentRule":
+        return cls(config)
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class FaqNeedsAQuestion(GraphComponent, IntentClassifier):
+class FaqNeedsAQuestion(IntentRule):
     """Keeps the study-question intent only for messages that ask something.
 
     An answer mid-form (an e-mail address, a name, "it's awful") that the
@@ -179,18 +200,8 @@ class FaqNeedsAQuestion(GraphComponent, IntentClassifier):
         return {"intent": "faq", "fallback_intent": "inform"}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
-        self._config = {**self.get_default_config(), **config}
+        super().__init__(config)
         self._asks = question_cues()
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> FaqNeedsAQuestion:
-        return cls(config)
 
     def process(self, messages: List[Message]) -> List[Message]:
         faq = self._config["intent"]
@@ -207,7 +218,7 @@ class FaqNeedsAQuestion(GraphComponent, IntentClassifier):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class SureBeforeErasing(GraphComponent, IntentClassifier):
+class SureBeforeErasing(IntentRule):
     """Intents that undo answers ("start over", "go back") need high confidence.
 
     A misread answer must never wipe the patient's answers: below the
@@ -218,19 +229,6 @@ class SureBeforeErasing(GraphComponent, IntentClassifier):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {"intents": ["start_over", "go_back"], "threshold": 0.8, "fallback_intent": "nlu_fallback"}
-
-    def __init__(self, config: Dict[Text, Any]) -> None:
-        self._config = {**self.get_default_config(), **config}
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> SureBeforeErasing:
-        return cls(config)
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -249,7 +247,7 @@ class SureBeforeErasing(GraphComponent, IntentClassifier):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class RedFlagIntent(GraphComponent, IntentClassifier):
+class RedFlagIntent(IntentRule):
     """Sets the intent to `red_flag` when a red_flag entity was found.
 
     Placed after the intent classifiers and the FallbackClassifier, so a
@@ -263,19 +261,6 @@ class RedFlagIntent(GraphComponent, IntentClassifier):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {"intent": "red_flag", "entity": "red_flag"}
-
-    def __init__(self, config: Dict[Text, Any]) -> None:
-        self._config = {**self.get_default_config(), **config}
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> RedFlagIntent:
-        return cls(config)
 
     def process(self, messages: List[Message]) -> List[Message]:
         name = self._config["intent"]
