@@ -1,5 +1,6 @@
-"""Held-out NLU evaluation: intents (tests/nlu_heldout/heldout.yml) and
-entities (tests/nlu_heldout/entities.yml) through the trained model.
+"""Held-out NLU evaluation: intents (tests/nlu_heldout/heldout.yml), entities
+(tests/nlu_heldout/entities.yml) and the answer values the action server
+records (tests/nlu_heldout/values.yml), through the trained model.
 
 The model is loaded once in this process with Agent.load and every text goes
 through the full pipeline (our extractor, DIET, ResponseSelector, fallback,
@@ -23,6 +24,15 @@ from bench.metrics import entity_scores, intent_scores, pairs
 ROOT = Path(__file__).resolve().parents[1]
 HELDOUT_INTENTS = ROOT / "tests" / "nlu_heldout" / "heldout.yml"
 HELDOUT_ENTITIES = ROOT / "tests" / "nlu_heldout" / "entities.yml"
+HELDOUT_VALUES = ROOT / "tests" / "nlu_heldout" / "values.yml"
+# nlu.components.RedFlagIntent sets this intent at any turn; the bot then gives urgent-care advice.
+RED_FLAG_INTENT = "red_flag"
+# How the report groups questions: by what kind of value is read.
+VALUE_GROUPS = {
+    "regions": "spine region", "pain": "pain score", "age": "age", "cancer": "cancer type",
+    "yes_no": "yes / no / unsure", "pregnancy": "pregnancy", "prior_radiation": "prior radiation",
+    "ecog": "daily function (ECOG)", "choice": "who is answering",
+}
 
 
 @dataclass
@@ -53,6 +63,63 @@ def load_entity_examples(path: Path = HELDOUT_ENTITIES) -> list[tuple[str, set[t
     return [(str(item["text"]), pairs(item["entities"])) for item in yaml.safe_load(path.read_text())]
 
 
+def training_texts(data: Path = ROOT / "bot" / "data") -> set[str]:
+    """Every NLU training example, lower-cased: a held-out text equal to one is
+    left out of the scores (short replies like "no" are bound to be both)."""
+    texts: set[str] = set()
+    for path in data.rglob("*.yml"):
+        for block in (yaml.safe_load(path.read_text()) or {}).get("nlu") or []:
+            for line in str(block.get("examples") or "").splitlines():
+                if line.strip().startswith("- "):
+                    texts.add(line.strip()[2:].strip().lower())
+    return texts
+
+
+def load_value_examples(path: Path = HELDOUT_VALUES) -> tuple[list[dict[str, Any]], int]:
+    """(items {question, text, value}, how many were left out as training texts).
+    value null = the message does not answer (the bot asks again)."""
+    seen = training_texts()
+    items = [{**item, "text": str(item["text"]), "index": i} for i, item in enumerate(yaml.safe_load(path.read_text()))]
+    kept = [item for item in items if item["text"].lower() not in seen]
+    return kept, len(items) - len(kept)
+
+
+def score_values(examples: list[dict[str, Any]], parses: list[dict[str, Any]]) -> dict[str, Any]:
+    """Exact-match accuracy of the answer the action server would record, per kind of value.
+
+    Each text goes through the same interpreter the form's validation uses
+    (actions/answers.py) with the question's buttons, after the full NLU parse.
+    """
+    from actions.answers import Button, ParsedMessage, interpret
+    from actions.criteria import load_trial
+
+    trial = load_trial()
+    groups: dict[str, dict[str, int]] = {}
+    errors = []
+    for index, (item, parsed) in enumerate(zip(examples, parses)):
+        question = trial.question(item["question"])
+        message = ParsedMessage(item["text"], (parsed.get("intent") or {}).get("name"), parsed.get("entities") or [])
+        if message.intent == RED_FLAG_INTENT:
+            # Any turn: a red flag is not read as an answer, it sends the patient to urgent care (a "yes").
+            got = "yes" if question.id == "red_flags" else RED_FLAG_INTENT
+        else:
+            got = interpret(question.id, question.answer_type, message, [Button(b.title, b.value) for b in question.buttons])
+        want = item["value"]
+        right = got is None if want is None else (got is not None and question.values.normalise(got) == question.values.normalise(want))
+        group = groups.setdefault(VALUE_GROUPS.get(question.answer_type, question.answer_type), {"n": 0, "correct": 0})
+        group["n"] += 1
+        group["correct"] += right
+        if not right:  # values, not texts: the file index finds the text
+            errors.append({"index": item.get("index", index), "question": question.id, "expected": want, "got": got})
+    total = sum(g["n"] for g in groups.values())
+    return {
+        "n": total,
+        "accuracy": sum(g["correct"] for g in groups.values()) / total if total else None,
+        "per_type": {name: {**g, "accuracy": g["correct"] / g["n"]} for name, g in groups.items()},
+        "errors": errors,
+    }
+
+
 def _selected_key(result: dict[str, Any], retrieval_intent: str) -> Optional[str]:
     selector = (result.get("response_selector") or {}).get(retrieval_intent) or {}
     return (selector.get("response") or {}).get("intent_response_key")
@@ -79,10 +146,16 @@ async def _parse_all(model: Path, texts: list[str]) -> list[dict[str, Any]]:
 
 
 def evaluate(model: Path) -> dict[str, Any]:
-    intents = load_intent_examples()
-    entities = load_entity_examples()
-    results = asyncio.run(_parse_all(model, [e.text for e in intents] + [t for t, _ in entities]))
-    intent_results, entity_results = results[: len(intents)], results[len(intents):]
+    seen = training_texts()
+    intents = [e for e in load_intent_examples() if e.text.lower() not in seen]
+    all_entities = load_entity_examples()
+    entities = [(text, want) for text, want in all_entities if text.lower() not in seen]
+    values, in_training = load_value_examples()
+    texts = [e.text for e in intents] + [t for t, _ in entities] + [v["text"] for v in values]
+    results = asyncio.run(_parse_all(model, texts))
+    intent_results = results[: len(intents)]
+    entity_results = results[len(intents): len(intents) + len(entities)]
+    value_results = results[len(intents) + len(entities):]
 
     predicted = [(r.get("intent") or {}).get("name") or "" for r in intent_results]
     intent_report = intent_scores([e.intent for e in intents], predicted)
@@ -102,8 +175,10 @@ def evaluate(model: Path) -> dict[str, Any]:
 
     got = [pairs(r.get("entities") or []) for r in entity_results]
     entity_report = entity_scores([want for _, want in entities], got)
+    entity_report["left_out_as_training_texts"] = len(all_entities) - len(entities)
     entity_report["errors"] = [
         {"index": i, "missing": sorted(want - g), "extra": sorted(g - want)}
         for i, ((_, want), g) in enumerate(zip(entities, got)) if want != g
     ]
-    return {"intent": intent_report, "response_selector": selector, "entities": entity_report}
+    return {"intent": intent_report, "response_selector": selector, "entities": entity_report,
+            "values": {**score_values(values, value_results), "left_out_as_training_texts": in_training}}

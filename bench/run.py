@@ -1,5 +1,7 @@
-"""Entry point of `make bench` (scripts/bench.sh): run every measure, print a
-summary, write results/bench.json.
+"""The Rasa-environment half of `make bench` (scripts/bench.sh): training times
+and model sizes (ours and the `rasa init` baseline, which it leaves in
+results/bench/baseline for bench.gateway to serve), and the held-out NLU
+evaluation (intents, entities, answer values).
 
     python -m bench.run [--model PATH] [--out results/bench.json]
 
@@ -21,9 +23,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from bench import latency, nlu_eval, report, training
+from bench import nlu_eval, report, training
 
 ROOT = Path(__file__).resolve().parents[1]
+BASELINE_DIR = ROOT / "results" / "bench" / "baseline"
 
 
 def _section(name: str, results: dict[str, Any], step: Callable[[], Any]) -> Any:
@@ -42,7 +45,7 @@ def _section(name: str, results: dict[str, Any], step: Callable[[], Any]) -> Any
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", type=Path, help="use this trained model and skip the cold training")
+    parser.add_argument("--model", type=Path, help="use this trained model and skip the cold and cached trainings")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "bench.json")
     args = parser.parse_args(argv)
 
@@ -54,31 +57,34 @@ def main(argv: list[str] | None = None) -> int:
     }
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         work = Path(tmp)
+        trainings: dict[str, Any] = {}
         if args.model:
             model = args.model.resolve()
-            results["training"] = {"skipped": True, "model": str(model), "size_mb": training.model_size_mb(model)}
+            trainings["ours"] = {"skipped": True, "size_mb": training.model_size_mb(model)}
         else:
-            trained = _section("training", results, lambda: training.train_cold(work / "train"))
-            if trained is None:
+            cold = _section("training (cold)", results, lambda: training.train_cold(work / "train"))
+            if cold is None:
                 return _finish(results, args.out, started)
-            model = trained.model
-            results["training"] = {"skipped": False, "seconds": trained.seconds, "size_mb": trained.size_mb}
-
-        results["nlu"] = _section("nlu", results, lambda: nlu_eval.evaluate(model))
-        served = _section("conversations", results, lambda: latency.run(model, work / "servers"))
-        if served:
-            results.update(served)
+            model = cold.model
+            trainings["ours"] = {"cold_s": cold.seconds, "size_mb": cold.size_mb}
+            cached = _section("training (cached, one response added)", results, lambda: training.train_cached(work / "train"))
+            if cached:
+                trainings["ours"]["cached_s"] = cached.seconds
+        unchanged = _section("scripts/train.sh with nothing changed", results, training.train_unchanged)
+        if unchanged is not None:
+            trainings["ours"]["unchanged_s"] = unchanged
+        baseline = _section("baseline: rasa init (writes and trains the starter bot)", results,
+                            lambda: training.train_baseline(BASELINE_DIR))
+        if baseline:
+            trainings["baseline"] = {"cold_s": baseline.seconds, "size_mb": baseline.size_mb}
+        results["training"] = trainings
+        results["nlu"] = _section("held-out NLU evaluation", results, lambda: nlu_eval.evaluate(model))
     return _finish(results, args.out, started)
 
 
 def _finish(results: dict[str, Any], out: Path, started: float) -> int:
     results["duration_s"] = time.perf_counter() - started
     report.write_json(results, out)
-    print()
-    table = report.per_label_table(results)
-    if table:
-        print(table + "\n")
-    print(report.summary(results))
     print(f"\n(details in {out})")
     return 1 if results.get("errors") else 0
 
