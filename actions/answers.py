@@ -40,6 +40,10 @@ NOT_APPLICABLE_PREGNANCY_CUES = (
 )
 PREFER_DISCUSS_CUES = ("rather not say", "rather talk", "prefer not", "discuss", "talk to the team")
 COULD_BE_CUES = ("could be", "might be", "maybe", "possibly", "not sure")
+# "I am pregnant" says yes without a yes; the classifier may even call it a
+# denial (found by make bench). Only when nothing negates or hedges it.
+PREGNANT_CUES = ("pregnant", "expecting a baby", "having a baby", "baby on the way")
+NEGATION_CUES = ("not", "no", "never", "isn't", "isnt", "aren't", "wasn't", "can't", "cant", "cannot", "couldn't")
 
 
 @dataclass(frozen=True)
@@ -226,6 +230,8 @@ def read_pregnancy(question_id: str, message: ParsedMessage) -> Optional[str]:
         return "not_applicable"
     if message.has_cue(PREFER_DISCUSS_CUES):
         return "prefer_discuss"
+    if message.has_cue(PREGNANT_CUES) and not message.has_cue(NEGATION_CUES) and not message.has_cue(COULD_BE_CUES):
+        return "yes"
     said = stance(message)
     if said in ("yes", "no"):
         return said

@@ -28,6 +28,11 @@ from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 READY_LINE = "The pre-screener is running."
+# Variables scripts/lib.sh sets from its own checkout; never passed to the clone.
+INHERITED = frozenset({
+    "VIRTUAL_ENV", "PYTHONPATH", "DATA_DIR", "RASA_PORT", "ACTIONS_PORT", "API_PORT", "ACTION_ENDPOINT_URL",
+    "TRACKER_DB_URL", "OUTBOX_PATH", "API_URL", "RASA_URL", "DATABASE_URL", "SERVICE_TOKEN", "SECRET_KEY",
+})
 FIRST_RUN_LIMIT_S = 40 * 60
 
 
@@ -62,8 +67,10 @@ def first_run(limit_s: float = FIRST_RUN_LIMIT_S) -> dict[str, Any]:
         subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(ROOT), str(clone)], check=True)
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=clone, capture_output=True, text=True).stdout.strip()
         pip_cache, rasa_cache = Path(tmp) / "pip-cache", Path(tmp) / "rasa-cache"
+        # scripts/lib.sh exports the running copy's paths and ports (bench.sh
+        # sourced it): the clone must derive its own, as on a new machine.
         env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHONPATH"))},
+            **{k: v for k, v in os.environ.items() if k not in INHERITED},
             "PIP_CACHE_DIR": str(pip_cache), "RASA_CACHE_DIRECTORY": str(rasa_cache),
             "RASA_PORT": str(free_port()), "ACTIONS_PORT": str(free_port()), "API_PORT": str(free_port()),
         }
@@ -77,9 +84,14 @@ def first_run(limit_s: float = FIRST_RUN_LIMIT_S) -> dict[str, Any]:
         try:
             while process.poll() is None and time.perf_counter() - started < limit_s:
                 text = log_path.read_text(errors="replace")
-                # Milestones of start.sh, to split the total (first time each is seen).
-                for name, marker in (("training_started", "Training the model"), ("ready", READY_LINE)):
-                    if name not in marks and marker in text:
+                # Milestones of start.sh, to split the total (first time each is seen):
+                # train.sh takes its lock once the environments are installed, and
+                # writes the model when training ends.
+                models = clone / "bot" / "models"
+                seen = {"installed": (models / ".train.lock").exists(),
+                        "trained": any(models.glob("prescreener-*.tar.gz")), "ready": READY_LINE in text}
+                for name, happened in seen.items():
+                    if happened and name not in marks:
                         marks[name] = time.perf_counter() - started
                 if "ready" in marks:
                     seconds = marks["ready"]
@@ -94,7 +106,8 @@ def first_run(limit_s: float = FIRST_RUN_LIMIT_S) -> dict[str, Any]:
                     os.killpg(process.pid, signal.SIGKILL)
         result: dict[str, Any] = {
             "commit": head, "command": "make start", "seconds_to_ready": seconds,
-            "install_s": marks.get("training_started"),
+            "install_s": marks.get("installed"),
+            "training_s": marks["trained"] - marks["installed"] if {"trained", "installed"} <= set(marks) else None,
             "pip_cache": "empty (downloads from PyPI)",
             "venv_sizes_mb": {"rasa": size_mb(clone / ".venv" / "rasa"), "api": size_mb(clone / ".venv" / "api")},
         }

@@ -212,9 +212,12 @@ def button_choice(payload: str) -> Any:
 
 
 def same_answer(trial: Trial, question: str, choice: Any, fact: Any) -> bool:
-    """Whether tapping a button with `choice` says the persona's fact."""
-    answer = trial.question(question).answer_from_button(choice)
-    return answer is not None and answer == trial.question(question).values.normalise(fact)
+    """Whether tapping a button with `choice` says the persona's fact.
+
+    Payloads carry every value as text ("4" for ECOG 4), as the domain renders
+    them; the action server maps them back the same way (by text)."""
+    wanted = trial.question(question).values.normalise(fact)
+    return any(str(b.value) == str(choice) and b.answer == wanted for b in trial.question(question).buttons)
 
 
 @dataclass

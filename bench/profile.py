@@ -22,18 +22,25 @@ ROOT = Path(__file__).resolve().parents[1]
 PY_SPY = ROOT / ".venv" / "tools" / "bin" / "py-spy"
 RATE_HZ = 50
 
+# py-spy runs with --full-filenames, so a frame names its file by full path:
+# a library as ".../site-packages/<package>/...", our code as "<repo>/<folder>/...".
 # First match wins, checked from the innermost frame outwards: a TensorFlow
 # call inside DIET counts as TensorFlow.
+LIBRARY, OURS = "site-packages/", f"{ROOT}/"
 AREAS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("TensorFlow / Keras (DIET, ResponseSelector)", ("tensorflow/", "keras/", "numpy/", "scipy/")),
-    ("SQL tracker store (SQLAlchemy, SQLite)", ("sqlalchemy/", "sqlite3/", "tracker_store.py")),
-    ("our NLU components (spaCy rules)", ("/nlu/", "spacy/", "thinc/")),
-    ("our actions and criteria engine", ("/actions/",)),
-    ("Rasa dialogue (policies, processor, events)", ("rasa/core/", "rasa/shared/", "rasa/engine/")),
-    ("Rasa NLU pipeline (featurizers, tokenizers)", ("rasa/nlu/",)),
-    ("web servers (Sanic, aiohttp, uvicorn, httpx)", ("sanic/", "aiohttp/", "uvicorn/", "httpx/", "httpcore/", "starlette/", "fastapi/", "anyio/")),
-    ("API (our routes, pydantic)", ("/api/", "pydantic")),
-    ("JSON, logging and other Python", ("json/", "logging/", "structlog/")),
+    ("TensorFlow / Keras / NumPy (DIET, ResponseSelector)",
+     tuple(LIBRARY + p for p in ("tensorflow/", "keras/", "numpy/", "scipy/"))),
+    ("SQL stores (SQLAlchemy, SQLite)", (LIBRARY + "sqlalchemy/", "/sqlite3/", LIBRARY + "rasa/core/tracker_store.py")),
+    ("our NLU components (spaCy rules)", (OURS + "nlu/", LIBRARY + "spacy/", LIBRARY + "thinc/")),
+    ("our actions and criteria engine", (OURS + "actions/", LIBRARY + "rasa_sdk/")),
+    # Rasa checks every action server reply against a JSON schema (and parses URLs for it).
+    ("JSON schema checks of action replies (jsonschema, URL parsing)", (LIBRARY + "jsonschema/", "/urllib/parse.py")),
+    ("Rasa NLU pipeline (featurizers, tokenizers)", (LIBRARY + "rasa/nlu/",)),
+    ("Rasa dialogue (policies, processor, events)", (LIBRARY + "rasa/",)),
+    ("web servers and clients (Sanic, aiohttp, uvicorn, httpx)",
+     tuple(LIBRARY + p for p in ("sanic/", "aiohttp/", "uvicorn/", "httpx/", "httpcore/", "starlette/", "fastapi/", "anyio/"))),
+    ("our API", (OURS + "api/", LIBRARY + "pydantic")),
+    ("asyncio, JSON, logging", ("/asyncio/", "/json/", "/logging/", LIBRARY + "structlog/")),
 )
 
 
@@ -79,7 +86,7 @@ def during(pids: Mapping[str, int], action: Callable[[], Any]) -> dict[str, Any]
         samplers = {
             name: subprocess.Popen(
                 [str(PY_SPY), "record", "--pid", str(pid), "--rate", str(RATE_HZ), "--format", "raw",
-                 "--nonblocking", "--subprocesses", "--output", str(outputs[name])],
+                 "--nonblocking", "--subprocesses", "--full-filenames", "--output", str(outputs[name])],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )
             for name, pid in pids.items()

@@ -335,7 +335,8 @@ def _cost(data: dict[str, Any]) -> list[str]:
         if first.get("seconds_to_ready"):
             lines += [f"**First run** (README's `make start` on a fresh clone of {first.get('commit')}, pip cache {first.get('pip_cache')}, empty Rasa cache): "
                       f"ready after **{first['seconds_to_ready'] / 60:.1f} min**, of which installing the two environments "
-                      f"{num((first.get('install_s') or 0) / 60, '.1f')} min and the rest training, migrating and starting.", ""]
+                      f"{num((first.get('install_s') or 0) / 60, '.1f')} min, training {num((first.get('training_s') or 0) / 60, '.1f')} min, "
+                      "then migrating and starting the services.", ""]
         else:
             lines += [f"**First run** failed: {first.get('error')}", ""]
     return lines

@@ -247,6 +247,57 @@ class SureBeforeErasing(IntentRule):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class RedFlagNeedsASymptom(IntentRule):
+    """The classifier's own `red_flag` (no symptom found by the rules) is kept,
+    except for a message that names a cancer type or asks something.
+
+    The rules (nlu/patterns/red_flags.yml, tested on tests/red_flags/) are the
+    red-flag detector; the classifier alone also says red_flag for words that
+    only sound like a symptom. `make bench` found "bladder", the answer of a
+    patient whose cancer started there, sending that patient to urgent care;
+    "why are you asking about my bladder?" and a helper's "not sure, I haven't
+    seen her since last week" too. A cancer name, or an answer that says no or
+    not sure, is an answer (`inform`); a question is a study question (`faq`). Without either reason
+    the classifier's red flag stands: a missed emergency costs more than a false
+    alarm. A symptom the rules found wins anyway (RedFlagIntent runs after this).
+    """
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"intent": "red_flag", "symptom_entity": "red_flag", "answer_entities": ["cancer_type"],
+                "stance_entity": "answer", "not_yes": ["no", "unsure", "likely_no"],
+                "answer_intent": "inform", "question_intent": "faq"}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        super().__init__(config)
+        self._asks = question_cues()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        config = self._config
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            text = message.get(TEXT) or ""
+            if intent.get(INTENT_NAME_KEY) != config["intent"] or text.startswith(INTENT_MESSAGE_PREFIX):
+                continue
+            entities = message.get(ENTITIES, []) or []
+            kinds = {e.get(ENTITY_ATTRIBUTE_TYPE) for e in entities}
+            stances = {e.get("value") for e in entities if e.get(ENTITY_ATTRIBUTE_TYPE) == config["stance_entity"]}
+            if config["symptom_entity"] in kinds:
+                continue
+            if kinds & set(config["answer_entities"]) or (stances and stances <= set(config["not_yes"])):
+                name = config["answer_intent"]
+            elif self._asks.search(text):
+                name = config["question_intent"]
+            else:
+                continue
+            corrected = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: intent.get(PREDICTED_CONFIDENCE_KEY, 1.0)}
+            ranking = [r for r in message.get(INTENT_RANKING_KEY, []) or [] if r.get(INTENT_NAME_KEY) not in (config["intent"], name)]
+            message.set(INTENT, corrected, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [dict(corrected), *ranking], add_to_output=True)
+        return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class RedFlagIntent(IntentRule):
     """Sets the intent to `red_flag` when a red_flag entity was found.
 

@@ -647,3 +647,31 @@ def test_a_message_waiting_for_the_lock_sees_a_withdrawal(client: TestClient, fa
 
     assert results == {"first": 200, "second": 401}
     assert [body.get("message") for body in fake_rasa.received[1:]] == ["first"]
+
+
+def test_the_tls_context_is_built_once_not_per_turn(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by the profile under load (make bench): a TLS context per call was
+    over half of the API's time. Several turns must build at most one."""
+    import ssl
+
+    from api.services import rasa_client
+
+    built: list[int] = []
+    real = ssl.create_default_context
+
+    def counting(*args: Any, **kwargs: Any) -> ssl.SSLContext:
+        built.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ssl, "create_default_context", counting)
+    rasa_client.tls_context.cache_clear()
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=[{"text": "hi"}]))
+    client = rasa_client.RasaClient("http://rasa.invalid", 5, transport=transport)
+
+    async def turns() -> None:
+        for _ in range(5):
+            assert await client.send("c1", message="hello") == [{"text": "hi"}]
+
+    asyncio.run(turns())
+    assert len(built) == 1
+    rasa_client.tls_context.cache_clear()

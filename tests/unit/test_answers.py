@@ -118,6 +118,12 @@ def test_respondent(text: str, expected: object) -> None:
         (msg("I went through menopause"), "not_applicable"),
         (msg("could be"), "could_be"),
         (msg("I'd rather not say"), "prefer_discuss"),
+        # A statement of pregnancy is a yes even when the classifier hears a denial.
+        (msg("I am pregnant", "deny"), "yes"),
+        (msg("she's expecting a baby"), "yes"),
+        (msg("I'm not pregnant", "deny", answer="no"), "no"),
+        (msg("she isn't pregnant", "inform"), None),
+        (msg("I might be pregnant"), "could_be"),
     ],
 )
 def test_pregnancy(message: ParsedMessage, expected: object) -> None:

@@ -87,6 +87,8 @@ def test_buttons_are_matched_by_their_value() -> None:
     assert not same_answer(TRIAL, "spine_region", "lumbar", ("thoracic",))
     assert same_answer(TRIAL, "prior_spine_radiation", [], ())
     assert same_answer(TRIAL, "performance_status", 1, 1)
+    assert same_answer(TRIAL, "performance_status", "4", 4)  # payloads carry numbers as text
+    assert not same_answer(TRIAL, "performance_status", "3", 4)
     assert not same_answer(TRIAL, "age", "adult", 64)  # an exact age is typed, never the "18 or older" button
 
 
@@ -179,16 +181,19 @@ def test_at_once_counts_completed_failed_and_turns() -> None:
 
 
 def test_profile_summary_groups_stacks_by_area_and_function() -> None:
+    lib = "/v/lib/python3.10/site-packages"
     raw = "\n".join([
-        "run (rasa/core/run.py:10);call (tensorflow/python/eager/execute.py:52) 6",
-        "run (rasa/core/run.py:10);predict (rasa/core/policies/rule_policy.py:99) 3",
-        "run (rasa/core/run.py:10);execute (sqlalchemy/engine/base.py:1) 1",
+        f"run ({lib}/rasa/core/run.py:10);call ({lib}/tensorflow/python/eager/execute.py:52) 6",
+        f"run ({lib}/rasa/core/run.py:10);predict ({lib}/rasa/core/policies/rule_policy.py:99) 3",
+        f"run ({lib}/rasa/core/run.py:10);process ({profile.ROOT}/nlu/components.py:5) 1",
+        f"run ({lib}/rasa/core/run.py:10);train ({lib}/rasa/nlu/classifiers/diet.py:5) 0",
         "garbage line",
     ])
     summary = profile.summarise(raw)
     assert summary["samples"] == 10
-    assert summary["by_area"]["TensorFlow / Keras (DIET, ResponseSelector)"] == pytest.approx(0.6)
+    assert summary["by_area"]["TensorFlow / Keras / NumPy (DIET, ResponseSelector)"] == pytest.approx(0.6)
     assert summary["by_area"]["Rasa dialogue (policies, processor, events)"] == pytest.approx(0.3)
+    assert summary["by_area"]["our NLU components (spaCy rules)"] == pytest.approx(0.1)  # not Rasa's own nlu/
     assert summary["top_functions"][0] == {"function": "call (execute.py)", "share": pytest.approx(0.6)}
 
 
@@ -224,3 +229,14 @@ def test_a_red_flag_at_the_safety_question_counts_as_yes_and_elsewhere_as_a_red_
     scored = nlu_eval.score_values(items, [parse, parse])
     assert scored["per_type"]["yes / no / unsure"]["correct"] == 1
     assert scored["errors"] == [{"index": 1, "question": "age", "expected": 60, "got": "red_flag"}]
+
+
+def test_the_first_run_clone_inherits_no_path_or_port_of_this_checkout() -> None:
+    """bench.sh sources scripts/lib.sh; a variable it exports with this checkout's
+    data folder or ports would make the fresh clone use ours (seen once: it waited
+    on port 8000 and wrote into ./data)."""
+    from bench import cost
+
+    exported = re.findall(r"^export (\w+)", (cost.ROOT / "scripts" / "lib.sh").read_text(), flags=re.M)
+    harmless = {"RASA_TELEMETRY_ENABLED", "TF_CPP_MIN_LOG_LEVEL", "SANIC_HOST"}
+    assert exported and set(exported) - harmless <= cost.INHERITED

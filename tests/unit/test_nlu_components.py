@@ -317,3 +317,48 @@ def test_a_real_study_question_keeps_its_intent(text: str) -> None:
     gate = FaqNeedsAQuestion.create({}, None, None, None)  # type: ignore[arg-type]
     [message] = gate.process([_faq_message(text)])
     assert message.get("intent")["name"] == "faq"
+
+
+# ---- RedFlagNeedsASymptom ------------------------------------------------------
+
+from nlu.components import RedFlagNeedsASymptom  # noqa: E402
+
+
+def _classifier_red_flag(text: str, entities: List[Dict[str, Any]]) -> _Message:
+    message = _Message(data={"text": text})
+    message.set("intent", {"name": "red_flag", "confidence": 0.7})
+    message.set("intent_ranking", [{"name": "red_flag", "confidence": 0.7}, {"name": "inform", "confidence": 0.2}])
+    message.set("entities", entities)
+    return message
+
+
+@pytest.mark.parametrize(("text", "entities", "expected"), [
+    # Found by make bench: a bladder cancer answer and a question sent patients to urgent care.
+    ("bladder", [{"entity": "cancer_type", "value": "other"}], "inform"),
+    ("why are you asking about my bladder?", [], "faq"),
+    # A symptom the rules found: untouched here (RedFlagIntent makes it red_flag anyway).
+    ("bladder cancer and I can't control my bladder", [{"entity": "cancer_type", "value": "other"},
+                                                       {"entity": "red_flag", "value": "bladder_bowel"}], "red_flag"),
+    # The person's own answer says not sure or no: the form reads it (needs review, advice).
+    ("not sure, I haven't seen her since last week", [{"entity": "answer", "value": "unsure"}], "inform"),
+    ("no", [{"entity": "answer", "value": "no"}], "inform"),
+    ("yes I think so", [{"entity": "answer", "value": "likely_yes"}], "red_flag"),
+    # No reason to doubt the classifier: safety first, it stays a red flag.
+    ("my legs went funny", [], "red_flag"),
+])
+def test_a_classifier_red_flag_needs_a_symptom_unless_it_is_an_answer_or_a_question(
+    text: str, entities: List[Dict[str, Any]], expected: str
+) -> None:
+    [message] = RedFlagNeedsASymptom.create({}, None, None, None).process([_classifier_red_flag(text, entities)])  # type: ignore[arg-type]
+    assert message.get("intent")["name"] == expected
+    if expected != "red_flag":
+        assert [r["name"] for r in message.get("intent_ranking")][:1] == [expected]
+        assert "red_flag" not in [r["name"] for r in message.get("intent_ranking")]
+
+
+def test_red_flag_needs_a_symptom_runs_before_red_flag_intent() -> None:
+    import yaml
+
+    names = [c["name"] for c in yaml.safe_load((Path(__file__).resolve().parents[2] / "bot" / "config.yml").read_text())["pipeline"]]
+    assert names.index("nlu.components.RedFlagNeedsASymptom") < names.index("nlu.components.RedFlagIntent")
+    assert names.index("FallbackClassifier") < names.index("nlu.components.RedFlagNeedsASymptom")
