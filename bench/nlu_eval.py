@@ -106,11 +106,12 @@ def score_values(examples: list[dict[str, Any]], parses: list[dict[str, Any]]) -
             got = interpret(question.id, question.answer_type, message, [Button(b.title, b.value) for b in question.buttons])
         want = item["value"]
         right = got is None if want is None else (got is not None and question.values.normalise(got) == question.values.normalise(want))
-        group = groups.setdefault(VALUE_GROUPS.get(question.answer_type, question.answer_type), {"n": 0, "correct": 0})
+        kind = VALUE_GROUPS.get(question.answer_type, question.answer_type)
+        group = groups.setdefault(kind, {"n": 0, "correct": 0})
         group["n"] += 1
         group["correct"] += right
         if not right:  # values, not texts: the file index finds the text
-            errors.append({"index": item.get("index", index), "question": question.id, "expected": want, "got": got})
+            errors.append({"index": item.get("index", index), "question": question.id, "kind": kind, "expected": want, "got": got})
     total = sum(g["n"] for g in groups.values())
     return {
         "n": total,

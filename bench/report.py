@@ -385,10 +385,14 @@ def _limits(data: dict[str, Any]) -> list[str]:
                      f"{num((many.get('p50_ms') or 0) - (direct[top].get('p50_ms') or 0))} ms there (its own work, its SQLite writes, and "
                      "re-sends after the 5 s budget runs out).")
     profile = ours.get("profile") or {}
-    rasa = profile.get("rasa") or {}
-    if rasa.get("by_area"):
-        area, share = next(iter(rasa["by_area"].items()))
-        lines.append(f"- The profile puts {share * 100:.0f} % of Rasa's busy time in {area}.")
+    for name in ("rasa", "api"):
+        summary = profile.get(name) or {}
+        if summary.get("by_area"):
+            area, share = next(iter(summary["by_area"].items()))
+            top = summary["top_functions"][0] if summary.get("top_functions") else None
+            lines.append(f"- The profile puts {share * 100:.0f} % of the {name} process's busy time in {area}"
+                         + (f"; its busiest function is `{top['function']}` ({top['share'] * 100:.0f} %)." if top else "."))
+    lines += _understanding_limits(data)
     lines += [
         "- More patients at once than this need more Rasa processes, not a faster one: the production shape "
         "(`docker-compose.yml`) runs Rasa replicas on a shared PostgreSQL tracker store with a Redis lock store, "
@@ -396,6 +400,30 @@ def _limits(data: dict[str, Any]) -> list[str]:
         "- With realistic pauses the same server carries far more people: a patient spends most of a conversation reading and typing, "
         "so compare the paused and unpaused tables at the same concurrency.", "",
     ]
+    return lines
+
+
+def _understanding_limits(data: dict[str, Any]) -> list[str]:
+    """Where the conversation loses answers, from the outcome misses and the held-out values."""
+    lines = []
+    o = ((data.get("conversations") or {}).get("ours") or {}).get("outcomes") or {}
+    misread: dict[str, int] = {}
+    for wrong in o.get("wrong") or []:
+        for question in wrong["misread"][:3]:  # the first misreads lead to the wrong outcome
+            misread[question] = misread.get(question, 0) + 1
+    if misread:
+        listed = ", ".join(f"{q} ({n})" for q, n in sorted(misread.items(), key=lambda kv: -kv[1]))
+        lines.append(f"- Wrong outcomes trace back to answers misread at: {listed}. A misread yes/no usually turns into "
+                     "\"not sure\", which sends a likely fit to review rather than the other way round.")
+    values = ((data.get("rasa_side") or {}).get("nlu") or {}).get("values") or {}
+    weak = [(k, v) for k, v in (values.get("per_type") or {}).items() if v["accuracy"] < 0.8]
+    for kind, v in sorted(weak, key=lambda kv: kv[1]["accuracy"]):
+        misses = [e for e in values.get("errors") or [] if e.get("kind") == kind]
+        unread = sum(e["got"] is None for e in misses)
+        lines.append(f"- {kind}: {pct(v['accuracy'])} of typed held-out replies are read exactly. Of the {len(misses)} misses, "
+                     f"{unread} were not read at all (the bot says so, rephrases and shows the buttons again: a turn lost, no wrong answer) "
+                     f"and {len(misses) - unread} were read as another value. More wordings in the rules (`nlu/patterns/`, "
+                     "`actions/answers.py`) would help; check them against a fresh held-out set, not this one.")
     return lines
 
 

@@ -150,7 +150,7 @@ def test_value_scoring_uses_the_action_servers_interpreter() -> None:
     scored = nlu_eval.score_values(items, parses)
     assert scored["n"] == 4 and scored["accuracy"] == pytest.approx(3 / 4)
     assert scored["per_type"]["age"] == {"n": 2, "correct": 1, "accuracy": 0.5}
-    assert scored["errors"] == [{"index": 3, "question": "age", "expected": 60, "got": None}]
+    assert scored["errors"] == [{"index": 3, "question": "age", "kind": "age", "expected": 60, "got": None}]
 
 
 def test_the_held_out_values_are_valid_answers_and_training_texts_are_left_out() -> None:
@@ -228,7 +228,7 @@ def test_a_red_flag_at_the_safety_question_counts_as_yes_and_elsewhere_as_a_red_
     parse = {"intent": {"name": "red_flag"}, "entities": [{"entity": "number", "value": 60}]}
     scored = nlu_eval.score_values(items, [parse, parse])
     assert scored["per_type"]["yes / no / unsure"]["correct"] == 1
-    assert scored["errors"] == [{"index": 1, "question": "age", "expected": 60, "got": "red_flag"}]
+    assert scored["errors"] == [{"index": 1, "question": "age", "kind": "age", "expected": 60, "got": "red_flag"}]
 
 
 def test_the_first_run_clone_inherits_no_path_or_port_of_this_checkout() -> None:
