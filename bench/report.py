@@ -118,9 +118,10 @@ def _plots(data: dict[str, Any], out: Path) -> dict[str, str]:
         axis.barh([y - 0.2 for y in ys], [per[n]["value_agreement"] * 100 for n in names], 0.4, label="recorded value exact")
         axis.set_yticks(list(ys), names)
         axis.invert_yaxis()
-        axis.set_xlim(0, 100)
+        low = min(min(per[n]["status_agreement"], per[n]["value_agreement"]) for n in names) * 100
+        axis.set_xlim(max(0, (low // 10) * 10 - 10), 100)  # zoomed: the differences are a few percent
         axis.set_xlabel("% of simulated patients asked this question")
-        axis.legend(loc="lower left")
+        axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)
         fig.tight_layout()
         fig.savefig(out / "criteria.png", dpi=110)
         plt.close(fig)
