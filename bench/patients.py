@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import httpx
 
@@ -48,65 +48,68 @@ def _post(http: httpx.Client, path: str, body: Optional[dict[str, str]], screen:
         screen.turn_s.append(time.perf_counter() - started)
 
 
-def screen_through_gateway(api_url: str, trial: Trial, bank: Bank, persona: Persona, pauses: Pauses) -> Screen:
-    """One whole pre-screen: answer whatever the bot asks until it gives an outcome."""
-    screen = Screen(persona.name)
+Reply = dict[str, Any]  # {"messages", "asks", "outcome"}: the gateway's shape
+Send = Callable[[Optional[dict[str, str]]], Reply]  # None starts the conversation
+
+
+def _converse(persona: Persona, trial: Trial, bank: Bank, pauses: Pauses, screen: Screen, send: Send) -> Screen:
+    """Answer whatever the bot asks until it gives an outcome (or asks the same thing too often)."""
     speaker = Speaker(trial, bank, persona)
     try:
-        with httpx.Client(base_url=api_url, timeout=TURN_TIMEOUT_S) as http:
-            reply = _post(http, "/chat/sessions", None, screen)
-            screen.session_token = reply.get("session_id")
-            http.headers["X-Chat-Session"] = screen.session_token or ""
-            while reply.get("outcome") is None:
-                question = reply.get("asks")
-                if question is None or len(screen.asks) >= MAX_TURNS or screen.asks.count(question) >= MAX_SAME_QUESTION:
-                    screen.stalled = True
-                    break
-                screen.asks.append(question)
-                buttons = [b for m in reply.get("messages") or [] for b in m.get("buttons") or []]
-                body = speaker.reply(question, buttons)
-                if pauses:
-                    time.sleep(speaker.pause_s(*pauses))
-                reply = _post(http, "/chat/messages", body, screen)
-            screen.outcome = reply.get("outcome")
+        reply = send(None)
+        while reply.get("outcome") is None:
+            question = reply.get("asks")
+            if question is None or len(screen.asks) >= MAX_TURNS or screen.asks.count(question) >= MAX_SAME_QUESTION:
+                screen.stalled = True
+                break
+            screen.asks.append(question)
+            buttons = [b for m in reply.get("messages") or [] for b in m.get("buttons") or []]
+            body = speaker.reply(question, buttons)
+            if pauses:
+                time.sleep(speaker.pause_s(*pauses))
+            reply = send(body)
+        screen.outcome = reply.get("outcome")
     except Exception as exc:  # recorded, not raised: the benchmark reports
         screen.error = type(exc).__name__
     return screen
 
 
+def screen_through_gateway(api_url: str, trial: Trial, bank: Bank, persona: Persona, pauses: Pauses) -> Screen:
+    """One whole pre-screen through the public gateway (/chat/*)."""
+    screen = Screen(persona.name)
+    with httpx.Client(base_url=api_url, timeout=TURN_TIMEOUT_S) as http:
+        def send(body: Optional[dict[str, str]]) -> Reply:
+            if body is None:
+                reply = _post(http, "/chat/sessions", None, screen)
+                screen.session_token = reply.get("session_id")
+                http.headers["X-Chat-Session"] = screen.session_token or ""
+                return reply
+            return _post(http, "/chat/messages", body, screen)
+
+        return _converse(persona, trial, bank, pauses, screen, send)
+
+
 def screen_straight_to_rasa(rasa_url: str, trial: Trial, bank: Bank, persona: Persona, pauses: Pauses) -> Screen:
     """The same pre-screen on our Rasa server's channel, without the gateway."""
     screen = Screen(persona.name)
-    speaker = Speaker(trial, bank, persona)
     sender = uuid.uuid4().hex
-    url = f"{rasa_url}/webhooks/prescreen/webhook"
-    try:
-        with httpx.Client(timeout=TURN_TIMEOUT_S) as http:
-            body: dict[str, str] = {"message": "hello"}
-            while True:
-                started = time.perf_counter()
-                response = http.post(url, json={"sender": sender, **body})
-                screen.turn_s.append(time.perf_counter() - started)
-                response.raise_for_status()
-                messages = response.json()
-                custom = [m.get("custom") or {} for m in messages]
-                outcome = next((c["outcome"] for c in custom if c.get("outcome")), None)
-                if outcome:
-                    screen.outcome = outcome
-                    break
-                question = next((c["asks"] for c in reversed(custom) if c.get("asks")), None)
-                if question is None or len(screen.asks) >= MAX_TURNS or screen.asks.count(question) >= MAX_SAME_QUESTION:
-                    screen.stalled = True
-                    break
-                screen.asks.append(question)
-                picked = speaker.reply(question, [b for m in messages for b in m.get("buttons") or []])
-                if pauses:
-                    time.sleep(speaker.pause_s(*pauses))
-                # The channel calls typed text "message"; the gateway calls it "text".
-                body = {"message": picked["text"]} if "text" in picked else picked
-    except Exception as exc:
-        screen.error = type(exc).__name__
-    return screen
+    with httpx.Client(timeout=TURN_TIMEOUT_S) as http:
+        def send(body: Optional[dict[str, str]]) -> Reply:
+            # The channel calls typed text "message"; the gateway calls it "text".
+            picked = {"message": "hello"} if body is None else {"message": body["text"]} if "text" in body else body
+            started = time.perf_counter()
+            response = http.post(f"{rasa_url}/webhooks/prescreen/webhook", json={"sender": sender, **picked})
+            screen.turn_s.append(time.perf_counter() - started)
+            response.raise_for_status()
+            messages = response.json()
+            custom = [m.get("custom") or {} for m in messages]
+            return {
+                "messages": messages,
+                "outcome": next((c["outcome"] for c in custom if c.get("outcome")), None),
+                "asks": next((c["asks"] for c in reversed(custom) if c.get("asks")), None),
+            }
+
+        return _converse(persona, trial, bank, pauses, screen, send)
 
 
 # What a `rasa init` bot is told: greet, mood, a yes/no, goodbye. The words
