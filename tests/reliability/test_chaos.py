@@ -63,6 +63,10 @@ def system(tmp_path_factory: pytest.TempPathFactory, model: str) -> Iterator[Ser
 
 
 def seconds_until(iso_moment: str) -> float:
+    """Seconds until an outbox row's next attempt; a row the worker has not
+    tried yet has no moment ('') and is due now (actions/outbox.py)."""
+    if not iso_moment:
+        return 0.0
     return (datetime.fromisoformat(iso_moment) - datetime.now(timezone.utc)).total_seconds()
 
 
