@@ -2,23 +2,32 @@
 
 The question order, skips and early stop all come from the criteria engine
 (`next_question`), so the form asks exactly what the trial file says.
+
+Two confirming questions can stand in for the next question (issue 10):
+`red_flag_check` when something may be an emergency but is not clearly one,
+and `answer_check` when a reading is unsure or a typed answer would exclude.
+Each costs one tap; neither records anything the patient did not confirm.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.answers import interpret
-from actions.criteria import next_question
+from actions.criteria import is_applicable, next_question
+from actions.red_flag_check import check_answer
 from actions.safe_action import SafeAction
-from actions.trial import answers_from, buttons_of, get_trial, parsed_message, screening_ids
+from actions.trial import answers_from, get_trial, parsed_message, screening_ids
+from actions.understanding import CONFIRM, URGENT, Reading, read_back, understand
 
 REQUESTED_SLOT = "requested_slot"
+RED_FLAG_CHECK = "red_flag_check"
+ANSWER_CHECK = "answer_check"
+CHECKS = (RED_FLAG_CHECK, ANSWER_CHECK)
 
 
 def unclear_events(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, rephrase: str) -> list[dict[str, Any]]:
@@ -52,27 +61,95 @@ class ValidatePrescreenForm(SafeAction):
         pending = tuple(tracker.slots_to_validate())
         answers = answers_from(tracker, leave_out=pending)
         events: list[dict[str, Any]] = []
+        ask: Optional[str] = None
         if pending:
             events += warning_sign_events(dispatcher, tracker)
-        if requested in pending and requested in screening_ids():
-            events += self._answer(dispatcher, tracker, requested, answers)
-        events.append(SlotSet(REQUESTED_SLOT, next_question(trial, answers)))
+        if requested in pending and requested in CHECKS:
+            more, ask = self._resolve_check(dispatcher, tracker, requested, answers)
+            events += more
+        elif requested in pending and requested in screening_ids():
+            more, ask = self._answer(dispatcher, tracker, requested, answers)
+            events += more
+        events.append(SlotSet(REQUESTED_SLOT, ask or next_question(trial, answers)))
         return events
 
-    def _answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, qid: str, answers: dict[str, Any]) -> list[dict[str, Any]]:
+    def _answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, qid: str,
+                answers: dict[str, Any]) -> tuple[list[dict[str, Any]], Optional[str]]:
         question = get_trial().question(qid)
         message = parsed_message(tracker)
-        value = interpret(qid, question.answer_type, message, buttons_of(qid))
-        if value is None:
-            return unclear_events(dispatcher, tracker, qid, f"utter_rephrase_{qid}")
+        reading = understand(question, message, tracker.get_slot("respondent"), answers, get_trial())
+        if reading.red_flag == URGENT:
+            answers["red_flags"] = "yes"
+            return [SlotSet(qid, None), SlotSet("red_flags", "yes")], None
+        if reading.red_flag == CONFIRM:
+            # The answer in the same message is kept for after the check.
+            kept = reading.value if reading.sure else None
+            check = {"kind": RED_FLAG_CHECK, "question": qid, "value": kept, "also": dict(reading.also)}
+            return [SlotSet(qid, None), SlotSet("check_pending", check)], RED_FLAG_CHECK
+        if reading.value is None:
+            return unclear_events(dispatcher, tracker, qid, f"utter_rephrase_{qid}"), None
+        if not reading.sure:
+            # Recall first: an unsure reading, or an exclusion resting on typed words, is read back once.
+            label, wording = read_back(question, reading.value)
+            check = {"kind": ANSWER_CHECK, "question": qid, "value": reading.value, "also": dict(reading.also)}
+            return [SlotSet(qid, None), SlotSet("check_pending", check), SlotSet("check_label", label),
+                    SlotSet("check_wording", wording)], ANSWER_CHECK
+        return self._record(tracker, qid, reading.value, reading.also, answers), None
+
+    def _record(self, tracker: Tracker, qid: str, value: Any, also: dict[str, Any],
+                answers: dict[str, Any]) -> list[dict[str, Any]]:
+        """The answer, plus facts the same message gave for questions not answered yet."""
+        trial = get_trial()
         answers[qid] = value
-        order = [q for q in (tracker.get_slot("answer_order") or []) if q != qid]
-        events = [SlotSet(qid, value), SlotSet("unclear_count", 0), SlotSet("answer_order", order + [qid])]
+        order = [q for q in (tracker.get_slot("answer_order") or []) if q != qid] + [qid]
+        events = [SlotSet(qid, value), SlotSet("unclear_count", 0)]
         if qid == "spine_region":
-            events.append(SlotSet("spine_levels", message.values("spine_level")))
-        return events
+            events.append(SlotSet("spine_levels", parsed_message(tracker).values("spine_level")))
+        for other, fact in (also or {}).items():
+            question = trial.question(other)
+            if other in answers or not question.accepts(fact) or not is_applicable(question, answers):
+                continue
+            answers[other] = fact
+            order = [q for q in order if q != other] + [other]
+            events.append(SlotSet(other, fact))
+        return events + [SlotSet("answer_order", order)]
+
+    def _resolve_check(self, dispatcher: CollectingDispatcher, tracker: Tracker, check: str,
+                       answers: dict[str, Any]) -> tuple[list[dict[str, Any]], Optional[str]]:
+        pending = tracker.get_slot("check_pending") or {}
+        qid, value = pending.get("question"), pending.get("value")
+        message = parsed_message(tracker)
+        said = check_answer(message, tracker.get_slot("respondent"))
+        events: list[dict[str, Any]] = [SlotSet(check, None), SlotSet("check_pending", None)]
+        if check == RED_FLAG_CHECK:
+            if said == "yes":
+                answers["red_flags"] = "yes"
+                return events + [SlotSet("red_flags", "yes")], None
+            dispatcher.utter_message(response="utter_red_flag_check_no" if said == "no" else "utter_red_flag_check_unsure")
+            if qid and value is not None and qid not in answers:
+                events += self._record(tracker, qid, value, pending.get("also") or {}, answers)
+            return events, None
+        if said == "yes" and qid:
+            return events + self._record(tracker, qid, value, pending.get("also") or {}, answers), None
+        if qid:
+            # A new answer instead of "no" ("no, I'm 71") is read as the answer.
+            reading = understand(get_trial().question(qid), message, tracker.get_slot("respondent"), answers, get_trial())
+            if said is None and reading.sure and reading.value is not None and reading.red_flag is None:
+                return events + self._record(tracker, qid, reading.value, reading.also, answers), None
+            if reading.red_flag == URGENT:
+                answers["red_flags"] = "yes"
+                return events + [SlotSet("red_flags", "yes")], None
+        dispatcher.utter_message(response="utter_answer_check_no")
+        count = int(tracker.get_slot("unclear_count") or 0) + 1
+        if count >= 2:
+            dispatcher.utter_message(response="utter_way_out")
+        return events + [SlotSet("unclear_count", count)], None
 
     def events_on_failure(self, tracker: Tracker) -> list[dict[str, Any]]:
         # Ask the same question again rather than lose the conversation.
         requested = tracker.get_slot(REQUESTED_SLOT)
+        if requested in CHECKS:
+            pending = tracker.get_slot("check_pending") or {}
+            requested = pending.get("question") or requested
+            return [SlotSet("check_pending", None), SlotSet(requested, None), SlotSet(REQUESTED_SLOT, requested)]
         return [SlotSet(requested, None), SlotSet(REQUESTED_SLOT, requested)] if requested else []

@@ -23,7 +23,7 @@ from typing import Any, Optional
 
 import yaml
 
-from actions.answers import Button, ParsedMessage
+from actions.answers import ParsedMessage
 from actions.criteria import evaluate, load_trial
 from actions.understanding import CONFIRM, URGENT, Reading, understand
 from bench.nlu_eval import _parse_all
@@ -47,11 +47,10 @@ def _excludes(trial: Any, qid: str, value: Any) -> bool:
 
 
 def read(trial: Any, qid: str, respondent: Optional[str], text: str, parsed: dict[str, Any]) -> Reading:
+    """What the bot makes of the text at that point (no earlier answers known)."""
     message = ParsedMessage(text, (parsed.get("intent") or {}).get("name"), parsed.get("entities") or [])
-    if qid in NOT_A_QUESTION:
-        return understand(None, None, message, (), respondent)
-    question = trial.question(qid)
-    return understand(qid, question.answer_type, message, [Button(b.title, b.value) for b in question.buttons], respondent)
+    question = None if qid in NOT_A_QUESTION else trial.question(qid)
+    return understand(question, message, respondent, {"respondent": respondent or "self"}, trial)
 
 
 def _is_urgent(qid: str, reading: Reading) -> bool:
@@ -86,6 +85,19 @@ def score_answers(trial: Any, items: list[dict[str, Any]], readings: list[Readin
             totals["wrong_not_eligible"] += 1
         totals[kind] += 1
         per_question[qid][kind] += 1
+        # Facts volunteered for other questions: filled right, filled wrong, or left to be asked.
+        for other, fact in (item.get("also") or {}).items():
+            got_fact = reading.also.get(other) if reading.red_flag is None else None
+            totals["also_n"] += 1
+            if got_fact is None:
+                totals["also_left_to_ask"] += 1
+            elif _same(trial.question(other), got_fact, fact):
+                totals["also_filled"] += 1
+            else:
+                totals["also_wrong"] += 1
+        for other in set(reading.also) - set(item.get("also") or {}):
+            if reading.red_flag is None and kind in ("right", "confirmed_right"):
+                totals["also_unexpected"] += 1
         if kind not in ("right",):
             failures.append({"question": qid, "kind": kind, "text": item["text"], "expected": want,
                              "got": reading.value, "sure": reading.sure, "red_flag": reading.red_flag})
@@ -156,6 +168,8 @@ def render(summary: dict[str, Any]) -> str:
         f"{a.get('confirmed_right', 0)}, asked again {a.get('asked_again', 0)}, confirmation refused {a.get('confirmed_wrong', 0)}, "
         f"WRONG value {a.get('wrong_value', 0)} (+{a.get('wrong_value_ambiguous', 0)} on ambiguous items; "
         f"{a.get('wrong_not_eligible', 0)} would exclude), red-flag check {a.get('red_flag_check', 0)}, FALSE URGENT {a.get('false_urgent', 0)}",
+        f"  volunteered facts: {a.get('also_n', 0)}: filled {a.get('also_filled', 0)}, left to ask {a.get('also_left_to_ask', 0)}, "
+        f"WRONG {a.get('also_wrong', 0)}; filled without being labelled {a.get('also_unexpected', 0)}",
         f"emergencies: {e['n']}: urgent at once {e.get('urgent_now', 0)}, after a confirming tap {e.get('caught_with_a_tap', 0)}, "
         f"MISSED {e.get('missed', 0)} (caught {e['caught_share']:.1%})",
         f"look-alikes: {l['n']}: right {l.get('right', 0)}, one confirming tap {l.get('one_tap', 0)}, FALSE URGENT "

@@ -248,25 +248,24 @@ class SureBeforeErasing(IntentRule):
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class RedFlagNeedsASymptom(IntentRule):
-    """The classifier's own `red_flag` (no symptom found by the rules) is kept,
-    except for a message that names a cancer type or asks something.
+    """The classifier's own `red_flag` (no symptom found by the rules) never
+    ends a screening: it becomes `red_flag_check`, one confirming question
+    (issue 10, red flags in two stages), or an answer or a study question.
 
-    The rules (nlu/patterns/red_flags.yml, tested on tests/red_flags/) are the
-    red-flag detector; the classifier alone also says red_flag for words that
-    only sound like a symptom. `make bench` found "bladder", the answer of a
-    patient whose cancer started there, sending that patient to urgent care;
-    "why are you asking about my bladder?" and a helper's "not sure, I haven't
-    seen her since last week" too. A cancer name, or an answer that says no or
-    not sure, is an answer (`inform`); a question is a study question (`faq`). Without either reason
-    the classifier's red flag stands: a missed emergency costs more than a false
-    alarm. A symptom the rules found wins anyway (RedFlagIntent runs after this).
+    The rules (nlu/patterns/red_flags.yml) are the red-flag detector; the
+    classifier alone also says red_flag for words that only sound like a
+    symptom ("bladder" as the cancer's origin, a busy day told to the
+    daily-function question, a denial that names the symptoms). A cancer name,
+    or an answer that says no or not sure, is an answer (`inform`); a question
+    is a study question (`faq`); anything else is asked about once. A symptom
+    the rules found wins anyway (RedFlagIntent runs after this).
     """
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {"intent": "red_flag", "symptom_entity": "red_flag", "answer_entities": ["cancer_type"],
                 "stance_entity": "answer", "not_yes": ["no", "unsure", "likely_no"],
-                "answer_intent": "inform", "question_intent": "faq"}
+                "answer_intent": "inform", "question_intent": "faq", "check_intent": "red_flag_check"}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         super().__init__(config)
@@ -289,7 +288,7 @@ class RedFlagNeedsASymptom(IntentRule):
             elif self._asks.search(text):
                 name = config["question_intent"]
             else:
-                continue
+                name = config["check_intent"]
             corrected = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: intent.get(PREDICTED_CONFIDENCE_KEY, 1.0)}
             ranking = [r for r in message.get(INTENT_RANKING_KEY, []) or [] if r.get(INTENT_NAME_KEY) not in (config["intent"], name)]
             message.set(INTENT, corrected, add_to_output=True)
@@ -299,7 +298,9 @@ class RedFlagNeedsASymptom(IntentRule):
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class RedFlagIntent(IntentRule):
-    """Sets the intent to `red_flag` when a red_flag entity was found.
+    """Sets the intent to `red_flag` when a red_flag entity was found, and to
+    `red_flag_check` when only a possible one was (old, explained, another
+    person's: the bot asks once whether it is new or getting worse).
 
     Placed after the intent classifiers and the FallbackClassifier, so a
     red-flag symptom wins over any other intent (or nlu_fallback) at any turn.
@@ -311,13 +312,19 @@ class RedFlagIntent(IntentRule):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"intent": "red_flag", "entity": "red_flag"}
+        return {"intent": "red_flag", "entity": "red_flag",
+                "check_intent": "red_flag_check", "possible_entity": "red_flag_possible"}
 
     def process(self, messages: List[Message]) -> List[Message]:
-        name = self._config["intent"]
-        entity = self._config["entity"]
+        config = self._config
         for message in messages:
-            if not any(e.get(ENTITY_ATTRIBUTE_TYPE) == entity for e in message.get(ENTITIES, []) or []):
+            kinds = {e.get(ENTITY_ATTRIBUTE_TYPE) for e in message.get(ENTITIES, []) or []}
+            current = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+            if config["entity"] in kinds:
+                name = config["intent"]
+            elif config["possible_entity"] in kinds and current != config["intent"]:
+                name = config["check_intent"]
+            else:
                 continue
             intent = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: 1.0}
             ranking = [r for r in message.get(INTENT_RANKING_KEY, []) or [] if r.get(INTENT_NAME_KEY) != name]

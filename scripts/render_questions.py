@@ -24,6 +24,11 @@ OUTPUT = ROOT / "bot" / "domain" / "questions.yml"
 # Intents that are never an answer: they steer the conversation instead.
 CONTROL_INTENTS = ["go_back", "start_over", "red_flag", "faq"]
 FORM_OF_STAGE = {"screen": "prescreen_form", "contact": "contact_form"}
+# The confirming questions the form may ask in place of the next question
+# (bot/domain/checks.yml). Listed so that Rasa accepts their slot mappings;
+# the form's validation always names the slot to ask, so Rasa never asks
+# them by itself.
+CHECK_SLOTS = ["red_flag_check", "answer_check"]
 
 HEADER = """\
 # GENERATED from trial/nct04242589.yml by scripts/render_questions.py.
@@ -83,7 +88,7 @@ def render(trial: dict[str, Any]) -> dict[str, Any]:
     return {
         "version": "3.1",
         "actions": ["validate_prescreen_form"],
-        "forms": {"prescreen_form": {"required_slots": screening}},
+        "forms": {"prescreen_form": {"required_slots": screening + CHECK_SLOTS}},
         "slots": slots,
         "responses": responses,
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, Union
+from typing import Any, Dict, Optional, Union
 
 Value = Union[str, int]
 
@@ -16,10 +16,11 @@ class Entity:
     value: Value
     start: int
     end: int
+    role: Optional[str] = None
 
     def as_dict(self, text: str) -> Dict[str, Any]:
         """Rasa's entity dict; `text` is the original message."""
-        return {
+        found = {
             "entity": self.entity,
             "value": self.value,
             "start": self.start,
@@ -28,6 +29,9 @@ class Entity:
             # Rules either match or not: a probability would be made up.
             "confidence_entity": 1.0,
         }
+        if self.role is not None:
+            found["role"] = self.role
+        return found
 
 
 def overlaps(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:

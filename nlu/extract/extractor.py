@@ -25,7 +25,7 @@ class Extractor:
         self.cancer = CancerRules(self.nlp, patterns["cancer"])
         self.answers = AnswerRules(self.nlp, patterns["answers"])
         self.numbers = NumberRules(patterns["numbers"])
-        self.red_flags = RedFlagRules(patterns["red_flags"])
+        self.red_flags = RedFlagRules(patterns["red_flags"], possible_entity="red_flag_possible")
         self.warning_signs = RedFlagRules(patterns["warning_signs"], entity="warning_sign", flags=WARNING_SIGNS)
 
     def entities(self, text: str) -> List[Entity]:
@@ -42,14 +42,16 @@ class Extractor:
         found += self.numbers.numbers(clean, masked=level_spans(levels) + age_phrases)
         found += self.numbers.pain_scores(clean)
         found += self.cancer.find(doc, context)
-        red_flags = self.red_flags.find(clean, doc, context)
+        flagged = self.red_flags.find(clean, doc, context)
+        red_flags = [e for e in flagged if e.entity == self.red_flags.entity]
+        possible = [e for e in flagged if e.entity != self.red_flags.entity]
         answer = self.answers.find(doc, context)
         # "I can't feel my feet" reads as a "no" to a yes/no question. With a
         # red flag only a "yes" may ride along: a "no" there must never
         # reach the red-flags slot (the red_flag intent stops screening anyway).
         if answer is not None and (not red_flags or answer.value == "yes"):
             found.append(answer)
-        found += red_flags
+        found += red_flags + possible
         # A red flag outranks a warning sign: the emergency advice covers it.
         if not red_flags:
             found += self.warning_signs.find(clean, doc, context)

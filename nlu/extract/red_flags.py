@@ -58,8 +58,14 @@ class Candidate:
 
 
 class RedFlagRules:
-    def __init__(self, data: Mapping[str, Any], entity: str = "red_flag", flags: tuple[str, ...] = FLAGS) -> None:
+    def __init__(self, data: Mapping[str, Any], entity: str = "red_flag", flags: tuple[str, ...] = FLAGS,
+                 possible_entity: Optional[str] = None) -> None:
         self.entity = entity
+        # The second stage of the two-stage red flag (issue 10): a symptom told
+        # as old, explained or another person's is reported as possible, so
+        # the bot asks once whether it is new or getting worse. Negated,
+        # hypothetical and general-question mentions are not reported.
+        self.possible_entity = possible_entity
         source_name = f"{entity}s.yml"
         macros: Dict[str, str] = {str(k): str(v) for k, v in (data.get("macros") or {}).items()}
         def compile_(item: Mapping[str, Any], key: str, where: str) -> "Optional[re.Pattern[str]]":
@@ -82,6 +88,8 @@ class RedFlagRules:
             self.patterns.append(
                 Pattern(flag, regex, bool(item.get("list")), bool(item.get("loss")), compile_(item, "sentence", where))
             )
+        self.uncertain_when = [compile_({"r": r}, "r", f"uncertain_when {i}") for i, r in enumerate(data.get("uncertain_when") or [])]
+        self.still_urgent_when = [compile_({"r": r}, "r", f"still_urgent_when {i}") for i, r in enumerate(data.get("still_urgent_when") or [])]
         self.exclusions: List[Exclusion] = []
         for index, item in enumerate(data.get("exclusions") or []):
             where = f"exclusion {index}"
@@ -138,14 +146,27 @@ class RedFlagRules:
         return sorted(kept, key=lambda c: (c.start, c.flag))
 
     def find(self, text: str, doc: Doc, context: DocContext) -> List[Entity]:
-        candidates = self.candidates(text, _sentence_finder(doc, context))
+        sentence_of = _sentence_finder(doc, context)
+        candidates = self.candidates(text, sentence_of)
+        doubted = any(r.search(text) for r in self.uncertain_when if r is not None)
         spans = [token_range(doc, c.start, c.end) for c in candidates]
         found: List[Entity] = []
         for cand, (start, end) in zip(candidates, spans):
             flags = context.flags(start, end, listable=cand.listable, loss=cand.loss, findings=spans)
-            if flags.current_and_affirmed:
+            if flags.current_and_affirmed and not (doubted and self._doubted(text, cand, sentence_of)):
                 found.append(Entity(self.entity, cand.flag, cand.start, cand.end))
+            elif self.possible_entity and not (flags.negated or flags.hypothetical or flags.general_question):
+                role = "other_person" if flags.other_person and not flags.historical else None
+                found.append(Entity(self.possible_entity, cand.flag, cand.start, cand.end, role))
         return found
+
+
+    def _doubted(self, text: str, cand: Candidate, sentence_of: Optional[SentenceOf]) -> bool:
+        """Old, stable or explained, unless its own sentence says new or worse."""
+        if not self.possible_entity:
+            return False
+        start, end = sentence_of(cand.start) if sentence_of else (0, len(text))
+        return not any(r.search(text[start:end]) for r in self.still_urgent_when if r is not None)
 
 
 def _sentence_finder(doc: Doc, context: DocContext) -> Optional[SentenceOf]:

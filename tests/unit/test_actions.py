@@ -81,10 +81,54 @@ async def test_an_unclear_answer_is_rephrased_once_then_a_way_out_is_offered() -
     assert responses(dispatcher) == ["utter_unclear", "utter_way_out"]
 
 
-async def test_an_excluding_answer_ends_the_form() -> None:
+async def test_an_excluding_answer_tapped_on_a_button_ends_the_form() -> None:
+    slots = {"respondent": "self", "red_flags": "no", "age": "/choose", "requested_slot": "age"}
+    events, _ = await run(ValidatePrescreenForm(), tracker(slots, '/choose{"choice": "minor"}', intent="choose",
+                                                           entities=[{"entity": "choice", "value": "minor"}], pending=("age",)))
+    assert slot_events(events)["age"] == "minor" and slot_events(events)["requested_slot"] is None
+
+
+async def test_a_typed_excluding_answer_is_read_back_before_it_counts() -> None:
     slots = {"respondent": "self", "red_flags": "no", "age": "16", "requested_slot": "age"}
     events, _ = await run(ValidatePrescreenForm(), tracker(slots, "16", entities=[{"entity": "number", "value": 16}], pending=("age",)))
-    assert slot_events(events)["requested_slot"] is None
+    set_ = slot_events(events)
+    assert set_["requested_slot"] == "answer_check" and set_["age"] is None
+    assert set_["check_label"] == "16" and set_["check_wording"] == "age_years"
+    assert set_["check_pending"] == {"kind": "answer_check", "question": "age", "value": 16, "also": {}}
+
+    confirm = {**slots, "age": None, "check_pending": set_["check_pending"], "answer_check": "yes", "requested_slot": "answer_check"}
+    events, _ = await run(ValidatePrescreenForm(), tracker(confirm, '/choose{"choice": "yes"}', intent="choose",
+                                                           entities=[{"entity": "choice", "value": "yes"}], pending=("answer_check",)))
+    assert slot_events(events)["age"] == 16 and slot_events(events)["requested_slot"] is None  # not eligible
+
+    events, dispatcher = await run(ValidatePrescreenForm(), tracker({**confirm, "answer_check": "no"}, '/choose{"choice": "no"}', intent="choose",
+                                                                    entities=[{"entity": "choice", "value": "no"}], pending=("answer_check",)))
+    assert "age" not in slot_events(events) and slot_events(events)["requested_slot"] == "age"
+    assert responses(dispatcher) == ["utter_answer_check_no"]
+
+
+async def test_a_possible_red_flag_is_checked_and_a_no_goes_on_where_it_was() -> None:
+    slots = {"respondent": "self", "red_flags": "no", "age": "61, the tingling from chemo is the same as ever", "requested_slot": "age"}
+    entities = [{"entity": "age", "value": 61}, {"entity": "red_flag_possible", "value": "numbness"}]
+    events, _ = await run(ValidatePrescreenForm(), tracker(slots, slots["age"], intent="red_flag_check", entities=entities, pending=("age",)))
+    set_ = slot_events(events)
+    assert set_["requested_slot"] == "red_flag_check" and set_["age"] is None
+    check = {**slots, "age": None, "check_pending": set_["check_pending"], "red_flag_check": "no", "requested_slot": "red_flag_check"}
+    events, dispatcher = await run(ValidatePrescreenForm(), tracker(check, "no", intent="deny", entities=[{"entity": "answer", "value": "no"}],
+                                                                    pending=("red_flag_check",)))
+    # The age given with it is kept; the screening goes on with the next question.
+    assert slot_events(events)["age"] == 61 and slot_events(events)["requested_slot"] == "spine_mets_confirmed"
+    assert responses(dispatcher) == ["utter_red_flag_check_no"]
+    events, _ = await run(ValidatePrescreenForm(), tracker({**check, "red_flag_check": "yes"}, "yes it's worse", intent="affirm",
+                                                           entities=[{"entity": "answer", "value": "yes"}], pending=("red_flag_check",)))
+    assert slot_events(events)["red_flags"] == "yes" and slot_events(events)["requested_slot"] is None  # urgent care
+
+
+async def test_a_clear_red_flag_inside_an_answer_ends_the_screening() -> None:
+    slots = {"respondent": "self", "red_flags": "no", "age": "58 and my left leg went weak this week", "requested_slot": "age"}
+    entities = [{"entity": "age", "value": 58}, {"entity": "red_flag", "value": "weakness"}]
+    events, _ = await run(ValidatePrescreenForm(), tracker(slots, slots["age"], intent="red_flag", entities=entities, pending=("age",)))
+    assert slot_events(events)["red_flags"] == "yes" and slot_events(events)["requested_slot"] is None
 
 
 async def test_resuming_after_a_digression_validates_nothing() -> None:
@@ -97,7 +141,7 @@ async def test_a_failing_validation_still_answers_and_asks_again(monkeypatch: py
     def broken(*args: Any) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("actions.prescreen_form.interpret", broken)
+    monkeypatch.setattr("actions.prescreen_form.understand", broken)
     slots = {"respondent": "self", "red_flags": "I'm fine", "requested_slot": "red_flags"}
     events, dispatcher = await run(ValidatePrescreenForm(), tracker(slots, "I'm fine", pending=("red_flags",)))
     assert responses(dispatcher) == ["utter_technical_problem"]

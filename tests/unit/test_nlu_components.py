@@ -209,6 +209,21 @@ def test_without_red_flag_entity_intent_is_unchanged(storage: LocalModelStorage,
     assert message.get(INTENT_RANKING_KEY)[0]["name"] == "deny"
 
 
+POSSIBLE = {"entity": "red_flag_possible", "value": "numbness", "start": 0, "end": 4, "extractor": EXTRACTOR_NAME}
+
+
+def test_a_possible_red_flag_opens_the_check(storage: LocalModelStorage, context: ExecutionContext) -> None:
+    message = classified("inform", 0.8, [("deny", 0.1)], [POSSIBLE])
+    red_flag_component(storage, context).process([message])
+    assert message.get(INTENT) == {"name": "red_flag_check", "confidence": 1.0}
+
+
+def test_a_clear_red_flag_beats_a_possible_one(storage: LocalModelStorage, context: ExecutionContext) -> None:
+    message = classified("inform", 0.8, [], [POSSIBLE, RED_FLAG])
+    red_flag_component(storage, context).process([message])
+    assert message.get(INTENT)["name"] == "red_flag"
+
+
 def test_red_flag_wins_over_nlu_fallback(storage: LocalModelStorage, context: ExecutionContext) -> None:
     # Extractor -> (classifier) -> FallbackClassifier -> RedFlagIntent, as in config.yml.
     extractor = trained(storage, context, {})
@@ -342,9 +357,9 @@ def _classifier_red_flag(text: str, entities: List[Dict[str, Any]]) -> _Message:
     # The person's own answer says not sure or no: the form reads it (needs review, advice).
     ("not sure, I haven't seen her since last week", [{"entity": "answer", "value": "unsure"}], "inform"),
     ("no", [{"entity": "answer", "value": "no"}], "inform"),
-    ("yes I think so", [{"entity": "answer", "value": "likely_yes"}], "red_flag"),
-    # No reason to doubt the classifier: safety first, it stays a red flag.
-    ("my legs went funny", [], "red_flag"),
+    ("yes I think so", [{"entity": "answer", "value": "likely_yes"}], "red_flag_check"),
+    # The classifier alone never ends a screening: it opens the confirming question.
+    ("my legs went funny", [], "red_flag_check"),
 ])
 def test_a_classifier_red_flag_needs_a_symptom_unless_it_is_an_answer_or_a_question(
     text: str, entities: List[Dict[str, Any]], expected: str

@@ -4,8 +4,10 @@ Runs the pure extractor (``nlu.extract.extract``, entity ``red_flag``) over
 every emergency phrasing and every look-alike, prints a confusion table (also
 on success; it is written to results/red_flags.txt too) and asserts:
 
-* every emergency phrasing is caught (recall 100 %),
-* at most 1 in 20 look-alikes triggers (<= 5 %),
+* every emergency phrasing is caught (recall 100 %): as a `red_flag`
+  (urgent care at once) or as a `red_flag_possible` (told as old or
+  explained: the bot asks once whether it is new or getting worse; issue 10),
+* at most 1 in 20 look-alikes triggers urgent care (<= 5 %),
 * the category is right for >= 95 % of the caught emergencies.
 
 The targets are checked by ``failures()``, which the meta-tests below feed
@@ -40,8 +42,12 @@ def load_phrasings() -> Dict[str, List[Dict[str, str]]]:
     return yaml.safe_load(PHRASINGS.read_text(encoding="utf-8"))
 
 
-def red_flags(extractor: Extractor, text: str) -> List[str]:
-    return [e["value"] for e in extractor(text) if e["entity"] == "red_flag"]
+def red_flags(extractor: Extractor, text: str, entities: tuple[str, ...] = ("red_flag",)) -> List[str]:
+    return [e["value"] for e in extractor(text) if e["entity"] in entities]
+
+
+# An emergency told as old or explained is still caught: it is asked about.
+CAUGHT = ("red_flag", "red_flag_possible")
 
 
 @dataclass
@@ -79,7 +85,7 @@ class Score:
 def evaluate(extractor: Extractor, data: Dict[str, List[Dict[str, str]]]) -> Score:
     score = Score()
     for item in data["emergency"]:
-        found = red_flags(extractor, item["text"])
+        found = red_flags(extractor, item["text"], CAUGHT)
         row = {**item, "found": found}
         counts = score.per_category[item["flag"]]
         counts["total"] += 1
