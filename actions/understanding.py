@@ -47,7 +47,15 @@ URGENT = "urgent"      # a clear, current symptom: urgent care now
 CONFIRM = "confirm"    # symptom-like but uncertain: one confirming question
 
 READERS_FILE = Path(__file__).resolve().parent / "readers.yml"
-READER_KEYS = frozenset({"ecog", "not_a_pain_number_after", "not_a_pain_number_before", "male", "labels"})
+READER_KEYS = frozenset({
+    "ecog_active", "ecog_limits", "ecog_negated_activity", "ecog_work_words", "ecog_number_words",
+    "not_a_pain_number_after", "not_a_pain_number_before", "male",
+    "pregnancy_not_possible", "pregnancy_not_possible_from_age", "pregnancy_could_be", "pregnancy_discuss",
+    "pregnancy_no_hedged", "breastfeeding_yes", "breastfeeding_no", "visceral_organs", "visceral_bones_only",
+    "radiation_elsewhere", "radiation_none", "radiation_where_unknown", "spine_mets_words", "spine_mets_found",
+    "attend_yes", "attend_no", "attend_unsure", "respondent_caregiver", "respondent_self",
+    "age_adult_words", "age_minor_words", "symptom_words", "labels",
+})
 NEGATIONS = ("can't", "cant", "cannot", "can not", "couldn't", "not", "no longer", "don't", "dont", "unable to",
              "stopped", "quit", "gave up", "no more", "never")
 
@@ -85,26 +93,61 @@ def red_flag_stage(message: ParsedMessage, respondent: Optional[str]) -> Optiona
     if message.intent != RED_FLAG_CHECK_INTENT:
         return None
     possible = [e for e in message.entities if e.get("entity") == POSSIBLE_RED_FLAG]
+    if not possible and not re.search(cues()["symptom_words"], message.text.lower()):
+        return None  # the classifier alone, and nothing in the message speaks of a symptom
     # A helper's "dad can't feel his feet" is the patient's symptom.
     if respondent == "caregiver" and possible and all(e.get("role") == OTHER_PERSON_ROLE for e in possible):
         return URGENT
     return CONFIRM
 
 
-def read_ecog_description(text: str) -> Optional[int]:
-    """The most limited ECOG level a free description names, or None."""
+def _has(text: str, phrases: Sequence[str]) -> bool:
     lowered = _lower(text)
-    found: list[int] = []
-    for level, phrases in cues()["ecog"].items():
-        for phrase in phrases:
-            for at in _find(lowered, phrase):
-                level_here = int(level)
-                inherent = phrase.split()[0] in ("can't", "cannot", "no", "not", "unable", "nothing")
-                before = lowered[max(0, at - 25):at]
-                if not inherent and level_here <= 1 and any(_find(before, n) for n in NEGATIONS):
-                    level_here += 1  # "can't go hiking any more" is not ECOG 0
-                found.append(level_here)
-    return max(found) if found else None
+    return any(_find(lowered, phrase) for phrase in phrases)
+
+
+def _first_at(text: str, phrases: Sequence[str]) -> Optional[int]:
+    lowered = _lower(text)
+    found = [at for phrase in phrases for at in _find(lowered, phrase)]
+    return min(found) if found else None
+
+
+def read_ecog_description(text: str) -> Optional[int]:
+    """The ECOG level a free description of a usual day names, or None."""
+    data = cues()
+    lowered = _lower(text)
+    limits = [int(level) for level, phrases in data["ecog_limits"].items() if _has(text, phrases)]
+    still_works = False
+    for match in re.finditer(data["ecog_negated_activity"], lowered):
+        what = match.group("what").split()
+        if any(word in data["ecog_work_words"] for word in what[:3]):
+            limits.append(2)
+        else:
+            limits.append(1)
+    # Work that goes on ("office job 4 days a week") caps a lost side job at 1.
+    for phrase in ("still work", "still working", "office job", "my job", "days a week", "full days", "full time", "part time"):
+        if _find(lowered, phrase):
+            still_works = True
+    if limits:
+        level = max(limits)
+        return 1 if still_works and level == 2 and not _has(text, data["ecog_limits"][2]) else level
+    return 0 if _has(text, data["ecog_active"]) else None
+
+
+def read_ecog_number(message: ParsedMessage) -> Optional[int]:
+    """A grade given as a number: the whole message, or after "ECOG", "a"...
+    ("I run 5k three times a week" says nothing about the grade)."""
+    words = re.findall(r"[a-z0-9#]+", message.text.lower())
+    numbers = [e for e in message.entities if e.get("entity") == "number" and _as_int(e.get("value")) is not None]
+    if len(numbers) != 1:
+        return None
+    grade = _as_int(numbers[0].get("value"))
+    if grade is None or not 0 <= grade <= 4:
+        return None
+    before = re.findall(r"[a-z#]+", message.text.lower()[: int(numbers[0].get("start") or 0)])
+    if len(words) <= 2 or (before and before[-1] in cues()["ecog_number_words"]):
+        return grade
+    return None
 
 
 def read_pain_number(message: ParsedMessage) -> tuple[Optional[int], bool]:
@@ -112,7 +155,7 @@ def read_pain_number(message: ParsedMessage) -> tuple[Optional[int], bool]:
     explicit = [_as_int(v) for v in message.values("pain_score")]
     explicit = [v for v in explicit if v is not None and 0 <= v <= 10]
     if explicit:
-        return explicit[-1], len(set(explicit)) == 1
+        return max(explicit), len(set(explicit)) == 1
     data = cues()
     lowered = message.text.lower()
     kept: list[int] = []
@@ -129,7 +172,8 @@ def read_pain_number(message: ParsedMessage) -> tuple[Optional[int], bool]:
         kept.append(value)
     if not kept:
         return None, True
-    return kept[-1], len(set(kept)) == 1
+    # The question asks for the worst: "from a 9 down to a 4" is 9 (read back).
+    return max(kept), len(set(kept)) == 1
 
 
 def says_male(text: str) -> bool:
@@ -222,23 +266,191 @@ def understand(question: Any, message: ParsedMessage, respondent: Optional[str] 
     return Reading(value, sure, stage, also)
 
 
+YEAR = re.compile(r"\bborn\s+(?:in\s+)?((?:19|20)\d\d)\b")
+TURNING = re.compile(r"\b(?:i[''’]?ll\s+be|he[''’]?ll\s+be|she[''’]?ll\s+be|will\s+be|turning|turns)\s+(\d{1,3})\b")
+CURRENT_YEAR = 2026  # read-back only: "born 1962" is confirmed by the patient
+
+
+def read_respondent(message: ParsedMessage) -> tuple[Any, bool]:
+    data = cues()
+    helper = _first_at(message.text, data["respondent_caregiver"])
+    own = _first_at(message.text.replace("’", "'"), data["respondent_self"])
+    if helper is None and own is None:
+        return None, True
+    if own is None or (helper is not None and helper < own):
+        return "caregiver", True
+    return "self", True
+
+
+def read_age_words(message: ParsedMessage) -> tuple[Any, bool]:
+    lowered = message.text.lower()
+    born = YEAR.search(lowered)
+    if born:
+        return CURRENT_YEAR - int(born.group(1)), False
+    turning = TURNING.search(lowered)
+    if turning and 0 < int(turning.group(1)) < 120:
+        return int(turning.group(1)) - 1, False
+    ages = {v for v in (_as_int(a) for a in message.values("age")) if v is not None}
+    numbers = {v for v in (_as_int(n) for n in message.values("number")) if v is not None and 0 < v < 120}
+    if len(ages | numbers) > 1:
+        return max(ages or numbers), False  # "83 in august so 82 now": read back
+    if not ages and not numbers and message.first("age") is None:
+        if _has(message.text, cues()["age_minor_words"]):
+            return "minor", False
+        if _has(message.text, cues()["age_adult_words"]):
+            return "adult", False
+    return None, True
+
+
+def read_pregnancy_words(message: ParsedMessage) -> tuple[Any, bool]:
+    data = cues()
+    text = message.text
+    if says_male(text) or _has(text, data["pregnancy_not_possible"]):
+        return "not_applicable", True
+    if _has(text, data["pregnancy_discuss"]):
+        return "prefer_discuss", True
+    if _has(text, data["pregnancy_no_hedged"]):
+        return "no", False
+    if _has(text, data["pregnancy_could_be"]):
+        return "could_be", True
+    years = [v for v in (_as_int(n) for n in [*message.values("age"), *message.values("number")]) if v is not None]
+    if years and max(years) >= data["pregnancy_not_possible_from_age"] and message.first("answer") != "yes":
+        return "not_applicable", False
+    return None, True
+
+
+def read_breastfeeding_words(message: ParsedMessage) -> tuple[Any, bool]:
+    data = cues()
+    if says_male(message.text) or _has(message.text, data["breastfeeding_no"]):
+        return "no", True
+    if _has(message.text, data["breastfeeding_yes"]):
+        return "yes", True
+    return None, True
+
+
+def read_visceral_words(message: ParsedMessage) -> tuple[Any, bool]:
+    data = cues()
+    if message.first("answer") == "unsure" or message.intent == "dont_know":
+        return UNKNOWN, True
+    if _has(message.text, data["visceral_bones_only"]):
+        return "no", True
+    lowered = _lower(message.text)
+    organs = [o for o in data["visceral_organs"] for at in _find(lowered, o)
+              if not re.match(r"\s*(?:cancer|ca)\b", lowered[at + len(o):])]
+    if organs:
+        return "yes", message.first("answer") not in ("likely_yes", "likely_no")
+    return None, True
+
+
+def read_prior_radiation_words(message: ParsedMessage) -> tuple[Any, bool]:
+    data = cues()
+    if _has(message.text, data["radiation_where_unknown"]) and message.first("answer") != "no":
+        return [], True
+    if _has(message.text, data["radiation_none"]):
+        return "no", True
+    if _has(message.text, data["radiation_elsewhere"]):
+        return "no", False
+    return None, True
+
+
+def read_spine_mets_words(message: ParsedMessage) -> tuple[Any, bool]:
+    data = cues()
+    if message.first("answer") in ("no", "unsure", "likely_no") or message.intent in ("deny", "dont_know"):
+        return None, True
+    spine = _has(message.text, data["spine_mets_words"]) or bool(message.values("spine_level") or message.values("spine_region"))
+    if spine and _has(message.text, data["spine_mets_found"]):
+        return "yes", False
+    return None, True
+
+
+def read_attend_words(message: ParsedMessage) -> tuple[Any, bool]:
+    data = cues()
+    if _has(message.text, data["attend_no"]):
+        return "no", False
+    if _has(message.text, data["attend_yes"]):
+        return "yes", False
+    if _has(message.text, data["attend_unsure"]):
+        return UNKNOWN, True
+    return None, True
+
+
+def read_cancer_words(message: ParsedMessage) -> tuple[Any, bool]:
+    """The cancer it started as, when several are named or none by name."""
+    lowered = message.text.lower()
+    if re.search(r"\b(?:never|didn[''’]?t|did\s+not|couldn[''’]?t|could\s+not)\s+(?:\w+\s+){0,2}(?:found|find|know|tell)\s+where\b|unknown\s+primary", lowered):
+        return UNKNOWN, True
+    kinds = [e for e in message.entities if e.get("entity") == "cancer_type"]
+    if re.search(r"\bmarrow\b", lowered):
+        # Myeloma starts in the bone marrow: "started in the bone marrow" is not a bone cancer.
+        kinds = [k for k in kinds if k.get("value") != "primary_bone"]
+        if not kinds:
+            return "myeloma", False
+        if len({k.get("value") for k in kinds}) == 1:
+            return kinds[0].get("value"), True
+    if len({k.get("value") for k in kinds}) > 1:
+        started = re.search(r"\b(?:started|began|begun|start|originally|primary|came\s+from)\b", lowered)
+        if started:
+            after = [k for k in kinds if int(k.get("start") or 0) >= started.start()]
+            if after:
+                return after[0].get("value"), True
+        specific = [k.get("value") for k in kinds if k.get("value") != "other"]
+        if len(set(specific)) == 1:
+            return specific[0], True
+    return None, True
+
+
+WORD_READERS = {
+    "respondent": read_respondent,
+    "age": read_age_words,
+    "pregnancy": read_pregnancy_words,
+    "breastfeeding": read_breastfeeding_words,
+    "visceral_metastases": read_visceral_words,
+    "prior_spine_radiation": read_prior_radiation_words,
+    "spine_mets_confirmed": read_spine_mets_words,
+    "able_to_attend": read_attend_words,
+    "primary_cancer": read_cancer_words,
+}
+
+
 def _typed_value(question: Any, message: ParsedMessage, buttons: Sequence[Button]) -> tuple[Any, bool]:
+    """(value, sure) of a typed answer: the question's own word reader first,
+    then the shared readers of actions/answers.py."""
     answer_type, qid = question.answer_type, question.id
     hedge = message.first("answer")
-    value = interpret(qid, answer_type, message, buttons)
-    from_reader = READERS[answer_type](qid, message) is not None
+    words = WORD_READERS.get(qid)
+    if words is not None:
+        value, sure = words(message)
+        if value is not None:
+            return value, sure
     if answer_type == "pain":
         score, sure = read_pain_number(message)
         if score is not None:
             return score, sure
-        if isinstance(value, int):
-            return None, True  # only durations, dates or ages: ask for the pain number
-    if answer_type == "yes_no" and qid != "red_flags" and hedge in ("likely_yes", "likely_no"):
-        return ("yes" if hedge == "likely_yes" else "no"), False
-    if answer_type == "ecog" and not from_reader:
+    if answer_type == "ecog":
+        grade = read_ecog_number(message)
+        if grade is not None:
+            return grade, True
         described = read_ecog_description(message.text)
         if described is not None:
             return described, False
+        close = closest_button(message, buttons)
+        if close is not None and close.value != UNKNOWN:
+            return _button_value(answer_type, close.value), False
+        return (UNKNOWN, True) if message.first("answer") == "unsure" or message.intent == "dont_know" else (None, True)
+    value = interpret(qid, answer_type, message, buttons)
+    from_reader = READERS[answer_type](qid, message) is not None
+    if answer_type == "pain" and isinstance(value, int):
+        return None, True  # only durations, dates or ages: ask for the pain number
+    if hedge in ("likely_yes", "likely_no") and answer_type in ("yes_no", "prior_radiation", "pregnancy"):
+        # A hedge is read back, and never becomes a hard answer that excludes.
+        leaning_yes = hedge == "likely_yes"
+        if qid == "red_flags" and leaning_yes:
+            return "yes", True  # safety first: "I think so" to the safety question is a yes
+        if answer_type == "prior_radiation":
+            return (value if isinstance(value, list) else []) if leaning_yes else "no", False
+        if answer_type == "pregnancy":
+            return ("could_be", True) if leaning_yes else ("no", False)
+        return ("yes" if leaning_yes else "no"), False
     if value is not None and value != UNKNOWN and not from_reader:
         return value, False  # a typed description matched to a button's words
     return value, True

@@ -25,6 +25,8 @@ from nlu.extract.pipeline import token_range
 FLAGS = ("weakness", "walking", "numbness", "bladder_bowel", "band_pain")
 WARNING_SIGNS = ("worsening_pain", "cough_pain", "night_pain")
 _MACRO = re.compile(r"\{([a-z_]+)\}")
+_THIRD_PERSON = re.compile(r"\b(?:she|he|her|his|him|they|their|them)\b", re.IGNORECASE)
+_FIRST_PERSON = re.compile(r"\b(?:i|i[''’]?m|im|i[''’]?ve|ive|my|me)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Pattern:
     listable: bool
     loss: bool
     sentence: "Optional[re.Pattern[str]]" = None
+    possible: bool = False  # ambiguous wording: always asked about, never urgent at once
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ class Candidate:
     end: int
     listable: bool
     loss: bool
+    possible: bool = False
 
 
 class RedFlagRules:
@@ -86,10 +90,12 @@ class RedFlagRules:
             if regex is None:
                 raise ValueError(f"{source_name} {where}: no regex")
             self.patterns.append(
-                Pattern(flag, regex, bool(item.get("list")), bool(item.get("loss")), compile_(item, "sentence", where))
+                Pattern(flag, regex, bool(item.get("list")), bool(item.get("loss")), compile_(item, "sentence", where),
+                        bool(item.get("possible")))
             )
         self.uncertain_when = [compile_({"r": r}, "r", f"uncertain_when {i}") for i, r in enumerate(data.get("uncertain_when") or [])]
         self.still_urgent_when = [compile_({"r": r}, "r", f"still_urgent_when {i}") for i, r in enumerate(data.get("still_urgent_when") or [])]
+        self.other_person_when = [compile_({"r": r}, "r", f"other_person_when {i}") for i, r in enumerate(data.get("other_person_when") or [])]
         self.exclusions: List[Exclusion] = []
         for index, item in enumerate(data.get("exclusions") or []):
             where = f"exclusion {index}"
@@ -130,7 +136,7 @@ class RedFlagRules:
             )
 
         found = [
-            Candidate(p.flag, m.start(), m.end(), p.listable, p.loss)
+            Candidate(p.flag, m.start(), m.end(), p.listable, p.loss, p.possible)
             for p in self.patterns
             for m in p.regex.finditer(text)
             if m.end() > m.start()
@@ -153,13 +159,34 @@ class RedFlagRules:
         found: List[Entity] = []
         for cand, (start, end) in zip(candidates, spans):
             flags = context.flags(start, end, listable=cand.listable, loss=cand.loss, findings=spans)
-            if flags.current_and_affirmed and not (doubted and self._doubted(text, cand, sentence_of)):
+            if not flags.current_and_affirmed:
+                if self.possible_entity and not (flags.negated or flags.hypothetical or flags.general_question):
+                    role = "other_person" if flags.other_person and not flags.historical else None
+                    found.append(Entity(self.possible_entity, cand.flag, cand.start, cand.end, role))
+                continue
+            if self.possible_entity and self._someone_else(text, cand, sentence_of):
+                found.append(Entity(self.possible_entity, cand.flag, cand.start, cand.end, "other_person"))
+            elif self.possible_entity and (cand.possible or (doubted and self._doubted(text, cand, sentence_of))):
+                found.append(Entity(self.possible_entity, cand.flag, cand.start, cand.end))
+            else:
                 found.append(Entity(self.entity, cand.flag, cand.start, cand.end))
-            elif self.possible_entity and not (flags.negated or flags.hypothetical or flags.general_question):
-                role = "other_person" if flags.other_person and not flags.historical else None
-                found.append(Entity(self.possible_entity, cand.flag, cand.start, cand.end, role))
         return found
 
+
+    def _someone_else(self, text: str, cand: Candidate, sentence_of: Optional[SentenceOf]) -> bool:
+        """Another person is named in the message and is the subject here
+        ("my cousin had that and he got numb legs"), not "I" or "my legs"."""
+        relations = [r for r in self.other_person_when if r is not None]
+        if not any(r.search(text) for r in relations):
+            return False
+        start, end = sentence_of(cand.start) if sentence_of else (0, len(text))
+        sentence = text[start:end]
+        if not (any(r.search(sentence) for r in relations) or _THIRD_PERSON.search(sentence)):
+            return False
+        before = text[max(start, cand.start - 30):cand.start]
+        for relation in relations:
+            before = relation.sub(" ", before)
+        return not _FIRST_PERSON.search(before)
 
     def _doubted(self, text: str, cand: Candidate, sentence_of: Optional[SentenceOf]) -> bool:
         """Old, stable or explained, unless its own sentence says new or worse."""

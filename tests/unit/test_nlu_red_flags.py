@@ -66,7 +66,6 @@ POSITIVE = [
     ("pain going down the back of my leg", "band_pain"),
     ("sciatica since yesterday", "band_pain"),
     # caregiver, questions that report a symptom, lists, historical-then-back
-    ("my husband can't walk properly", "walking"),
     ("is it bad that I can't feel my feet?", "numbness"),
     ("my legs are weak, is that normal?", "weakness"),
     ("I had numbness years ago and now it's back", "numbness"),
@@ -92,6 +91,19 @@ def test_current_affirmed_red_flags(text: str, flag: Any) -> None:
         assert found == []
     else:
         assert flag in found
+
+
+# Another person's symptom is asked about (red_flag_possible, role
+# other_person); for a helper chatting about that person it is urgent at once
+# (actions/understanding.py, tests/unit/test_understanding.py).
+@pytest.mark.parametrize("text,flag", [
+    ("my husband can't walk properly", "walking"),
+    ("no, my cousin had that and he got numb legs", "numbness"),
+])
+def test_another_persons_symptom_is_possible_with_its_role(text: str, flag: str) -> None:
+    found = [e for e in extract(text) if e["entity"] == "red_flag_possible"]
+    assert [(e["value"], e.get("role")) for e in found] == [(flag, "other_person")]
+    assert values(text, "red_flag") == []
 
 
 NEGATIVE = [
