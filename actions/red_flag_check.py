@@ -32,9 +32,11 @@ def check_answer(message: ParsedMessage, respondent: Optional[str]) -> Optional[
     return stance(message, red_flags=True)
 
 
-class ActionAskRedFlagCheck(SafeAction):
+class ActionCheckRedFlag(SafeAction):
+    # Not "action_ask_red_flag_check": the form would take an action of that
+    # name as its own way of asking the question, and run it in the form.
     def name(self) -> str:
-        return "action_ask_red_flag_check"
+        return "action_check_red_flag"
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         dispatcher.utter_message(response="utter_ask_red_flag_check")
@@ -57,7 +59,12 @@ class ActionAnswerRedFlagCheck(SafeAction):
             return [SlotSet("red_flags", "yes"), *urgent_care_events(tracker), SlotSet("red_flag_check_from", "done")]
         # "Not sure", or anything that does not answer: the advice, never silence.
         dispatcher.utter_message(response="utter_red_flag_check_no" if said == "no" else "utter_red_flag_check_unsure")
-        back = "resume_contact" if tracker.get_slot("red_flag_check_from") == "contact" else "done"
+        if tracker.get_slot("red_flag_check_from") == "contact":
+            back = "resume_contact"
+        elif tracker.get_slot("outcome") is None and tracker.get_slot("respondent") is None:
+            back = "start"  # said before the first question: the screening begins now
+        else:
+            back = "done"
         return [SlotSet("red_flag_check_from", back)]
 
     def events_on_failure(self, tracker: Tracker) -> list[dict[str, Any]]:

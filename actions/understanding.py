@@ -254,8 +254,11 @@ def understand(question: Any, message: ParsedMessage, respondent: Optional[str] 
     value, sure = _typed_value(question, message, buttons)
     if stage == CONFIRM and qid == "red_flags":
         # The safety question itself: a clear answer is the answer; a denial
-        # that names the symptoms ("legs fine, no bladder trouble") is a no.
-        if value == "no" and sure:
+        # that names the symptoms ("legs fine, no bladder trouble": the rules
+        # found no symptom, only the classifier guessed) is a no. A symptom
+        # the rules found is always asked about, whatever else was said.
+        found = any(e.get("entity") == POSSIBLE_RED_FLAG for e in message.entities)
+        if value == "no" and sure and not found:
             return Reading("no")
         if value == "yes":
             return Reading(red_flag=URGENT)
@@ -399,6 +402,8 @@ def read_cancer_words(message: ParsedMessage) -> tuple[Any, bool]:
     return None, True
 
 
+# Questions where a plain yes or no beats the word reader ("yes I can come").
+STANCE_FIRST = frozenset({"spine_mets_confirmed", "able_to_attend", "visceral_metastases", "breastfeeding"})
 WORD_READERS = {
     "respondent": read_respondent,
     "age": read_age_words,
@@ -418,6 +423,10 @@ def _typed_value(question: Any, message: ParsedMessage, buttons: Sequence[Button
     answer_type, qid = question.answer_type, question.id
     hedge = message.first("answer")
     words = WORD_READERS.get(qid)
+    if words is not None and qid in STANCE_FIRST:
+        said = interpret(qid, answer_type, message, buttons)
+        if said in ("yes", "no") and READERS[answer_type](qid, message) is not None and hedge not in ("likely_yes", "likely_no"):
+            return said, True
     if words is not None:
         value, sure = words(message)
         if value is not None:

@@ -71,7 +71,9 @@ def render(trial: dict[str, Any]) -> dict[str, Any]:
             "mappings": [
                 {
                     "type": "from_text",
-                    "not_intent": CONTROL_INTENTS,
+                    # In the screening the form itself asks about a possible red flag;
+                    # in the contact form a rule does (bot/data/rules/checks.yml).
+                    "not_intent": CONTROL_INTENTS + (["red_flag_check"] if form == "contact_form" else []),
                     "conditions": [{"active_loop": form, "requested_slot": qid}],
                 }
             ],

@@ -164,10 +164,11 @@ class RedFlagRules:
                     role = "other_person" if flags.other_person and not flags.historical else None
                     found.append(Entity(self.possible_entity, cand.flag, cand.start, cand.end, role))
                 continue
-            if self.possible_entity and self._someone_else(text, cand, sentence_of):
-                found.append(Entity(self.possible_entity, cand.flag, cand.start, cand.end, "other_person"))
-            elif self.possible_entity and (cand.possible or (doubted and self._doubted(text, cand, sentence_of))):
+            # Old or explained first: even a helper's report of it is asked about.
+            if self.possible_entity and (cand.possible or (doubted and self._doubted(text, cand, sentence_of))):
                 found.append(Entity(self.possible_entity, cand.flag, cand.start, cand.end))
+            elif self.possible_entity and self._someone_else(text, cand, sentence_of):
+                found.append(Entity(self.possible_entity, cand.flag, cand.start, cand.end, "other_person"))
             else:
                 found.append(Entity(self.entity, cand.flag, cand.start, cand.end))
         return found

@@ -106,22 +106,26 @@ def test_caregiver_is_asked_in_the_third_person(servers: Servers) -> None:
 
 
 @pytest.mark.parametrize(
-    ("changes", "expected"),
+    ("changes", "expected", "read_back"),
     [
-        ({"age": "I'm 16"}, "not_eligible"),
-        ({"spine_region": "my neck"}, "not_eligible"),
-        ({"pain_score": "1"}, "not_eligible"),
-        ({"cord_compression_told": "yes"}, "not_eligible"),
-        ({"primary_cancer": "osteosarcoma"}, "not_eligible"),
-        ({"spine_mets_confirmed": "not sure"}, "needs_review"),
-        ({"performance_status": ("In bed or a chair all day, and needs help with self-care",)}, "needs_review"),
-        ({"red_flags": ("Yes",)}, "urgent_care"),
+        ({"age": "I'm 16"}, "not_eligible", True),
+        ({"spine_region": "my neck"}, "not_eligible", True),
+        ({"pain_score": "1"}, "not_eligible", True),
+        ({"cord_compression_told": "yes, the doctor said so"}, "not_eligible", True),
+        # Typing a button's own title is pressing it: nothing to read back.
+        ({"cord_compression_told": "yes"}, "not_eligible", False),
+        ({"primary_cancer": "osteosarcoma"}, "not_eligible", True),
+        ({"spine_mets_confirmed": "not sure"}, "needs_review", False),
+        ({"performance_status": ("In bed or a chair all day, and needs help with self-care",)}, "needs_review", False),
+        ({"red_flags": ("Yes",)}, "urgent_care", False),
     ],
 )
-def test_outcomes(servers: Servers, changes: dict[str, Answer], expected: str) -> None:
+def test_outcomes(servers: Servers, changes: dict[str, Answer], expected: str, read_back: bool) -> None:
     chat = Chat(servers.url)
-    screen(chat, {**LIKELY_FIT, **changes, **CONTACT})
+    # A typed answer that would exclude is read back once (recall first): "Yes".
+    asked = screen(chat, {**LIKELY_FIT, **changes, **CONTACT, "answer_check": ("Yes",)})
     assert chat.outcome == expected
+    assert ("answer_check" in asked) == read_back, asked
     if expected == "not_eligible":
         assert any("cancer care team" in t for t in chat.texts())
     if expected == "urgent_care":
