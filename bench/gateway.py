@@ -64,12 +64,13 @@ def _levels(rounds: dict[int, int], run: Callable[[int, int], Screen], pids: dic
     return rows
 
 
-def run_outcomes(servers: Servers, trial: Any, bank: Bank, count: int) -> dict[str, Any]:
+def run_outcomes(servers: Servers, trial: Any, bank: Bank, count: int, typed_only: bool = False) -> dict[str, Any]:
+    """The personas through the gateway; typed_only: they never tap a button (issue 10)."""
     personas = generate(trial, count)
     expectations = [expect(trial, p) for p in personas]
-    _log(f"outcomes: {len(personas)} personas through the gateway, {OUTCOME_WORKERS} at a time")
+    _log(f"outcomes: {len(personas)} {'typed-only ' if typed_only else ''}personas through the gateway, {OUTCOME_WORKERS} at a time")
     with ThreadPoolExecutor(OUTCOME_WORKERS) as pool:
-        screens = list(pool.map(lambda p: screen_through_gateway(servers.api_url, trial, bank, p, None), personas))
+        screens = list(pool.map(lambda p: screen_through_gateway(servers.api_url, trial, bank, p, None, typed_only), personas))
     names = [q.id for q in trial.screening_questions]
     found: list[Optional[dict[str, Any]]] = []
     for screen in screens:
@@ -99,6 +100,7 @@ def run_ours(model: str, levels_no_pause: dict[int, int], levels_paused: dict[in
             time.sleep(2)
             results: dict[str, Any] = {"memory_at_rest_mb": rss_now(pids)}
             results["outcomes"] = run_outcomes(servers, trial, bank, persona_count)
+            results["outcomes_typed_only"] = run_outcomes(servers, trial, bank, persona_count, typed_only=True)
 
             def gateway(pauses: Pauses) -> Callable[[int, int], Screen]:
                 return lambda i, r: screen_through_gateway(

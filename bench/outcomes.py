@@ -8,7 +8,12 @@ Pure (no servers): tests/unit/test_personas.py checks it on hand-made screens.
   asked, the bot's recorded answer gives the same criterion result as the
   true fact (and, stricter, the same value);
 - questions to outcome: questions the bot asked, repeats included;
-- stalls: no outcome (a question asked over and over, or no question at all).
+- stalls: no outcome (a question asked over and over, or no question at all);
+- issue 10's failure counts: conversations sent to urgent care without a red
+  flag, wrong `not_eligible`, recorded values that differ from the facts
+  (worse than unknown, so counted apart from "not understood"), the most
+  times one question was asked, confirming questions, and patient messages
+  to the outcome.
 """
 
 from __future__ import annotations
@@ -46,7 +51,8 @@ def score(
     confusion: Counter[tuple[str, str]] = Counter()
     per_question: dict[str, dict[str, int]] = {}
     wrong: list[dict[str, Any]] = []
-    questions, repeats = [], []
+    questions, repeats, most_asked, checks = [], [], [], []
+    wrong_values = unknown_values = false_urgent = wrong_not_eligible = 0
     for persona, expected, screen, slots in zip(personas, expectations, screens, understood):
         got = screen.outcome if screen.outcome else ("stalled" if screen.stalled else "error")
         confusion[(expected.outcome, got)] += 1
@@ -61,9 +67,19 @@ def score(
             row["value_agrees"] += same
             if not same:
                 misread.append(question)
+                # Not recorded at all (the screen stopped earlier) is neither.
+                if bot_value == "unknown":
+                    unknown_values += 1
+                elif bot_value is not None:
+                    wrong_values += 1
         if screen.outcome:
             questions.append(len(screen.asks))
-            repeats.append(len(screen.asks) - len(set(screen.asks)))
+            real = [q for q in screen.asks if q not in ("answer_check", "red_flag_check")]
+            repeats.append(len(real) - len(set(real)))
+            most_asked.append(max(Counter(real).values(), default=0))
+            checks.append(len(screen.asks) - len(real))
+        false_urgent += got == "urgent_care" and expected.outcome != "urgent_care"
+        wrong_not_eligible += got == "not_eligible" and expected.outcome != "not_eligible"
         if got != expected.outcome:
             # Ids only: which persona, what was expected, which answers were misread.
             wrong.append({"persona": persona.name, "expected": expected.outcome, "got": got,
@@ -87,7 +103,13 @@ def score(
             "expected_max": max((len(e.asked) for e in expectations), default=None),
             "asked_again_total": sum(repeats),
             "screens_with_a_question_asked_again": sum(r > 0 for r in repeats),
+            "most_times_one_question_asked": max(most_asked, default=None),
+            "confirming_questions_total": sum(checks),
         },
+        "false_urgent_care": false_urgent,
+        "wrong_not_eligible": wrong_not_eligible,
+        "wrong_values": wrong_values,
+        "values_not_understood": unknown_values,
         "stalled": sum(s.stalled for s in screens),
         "errors": sum(s.error is not None for s in screens),
         "wrong": wrong,

@@ -15,7 +15,7 @@ from typing import Any, Callable, Optional
 import httpx
 
 from actions.criteria import Trial
-from bench.personas import Bank, Persona, Speaker
+from bench.personas import CONFIRMING, Bank, Persona, Speaker
 from bench.screen import Screen
 
 TURN_TIMEOUT_S = 60
@@ -52,19 +52,23 @@ Reply = dict[str, Any]  # {"messages", "asks", "outcome"}: the gateway's shape
 Send = Callable[[Optional[dict[str, str]]], Reply]  # None starts the conversation
 
 
-def _converse(persona: Persona, trial: Trial, bank: Bank, pauses: Pauses, screen: Screen, send: Send) -> Screen:
+def _converse(persona: Persona, trial: Trial, bank: Bank, pauses: Pauses, screen: Screen, send: Send,
+              typed_only: bool = False) -> Screen:
     """Answer whatever the bot asks until it gives an outcome (or asks the same thing too often)."""
-    speaker = Speaker(trial, bank, persona)
+    speaker = Speaker(trial, bank, persona, typed_only=typed_only)
     try:
         reply = send(None)
         while reply.get("outcome") is None:
             question = reply.get("asks")
-            if question is None or len(screen.asks) >= MAX_TURNS or screen.asks.count(question) >= MAX_SAME_QUESTION:
+            # A confirming question follows many questions: only a real question asked again and again is a stall.
+            repeated = question not in CONFIRMING and screen.asks.count(question) >= MAX_SAME_QUESTION
+            if question is None or len(screen.asks) >= MAX_TURNS or repeated:
                 screen.stalled = True
                 break
             screen.asks.append(question)
             buttons = [b for m in reply.get("messages") or [] for b in m.get("buttons") or []]
-            body = speaker.reply(question, buttons)
+            texts = [m.get("text") or "" for m in reply.get("messages") or []]
+            body = speaker.reply(question, buttons, texts)
             if pauses:
                 time.sleep(speaker.pause_s(*pauses))
             reply = send(body)
@@ -74,7 +78,8 @@ def _converse(persona: Persona, trial: Trial, bank: Bank, pauses: Pauses, screen
     return screen
 
 
-def screen_through_gateway(api_url: str, trial: Trial, bank: Bank, persona: Persona, pauses: Pauses) -> Screen:
+def screen_through_gateway(api_url: str, trial: Trial, bank: Bank, persona: Persona, pauses: Pauses,
+                           typed_only: bool = False) -> Screen:
     """One whole pre-screen through the public gateway (/chat/*)."""
     screen = Screen(persona.name)
     with httpx.Client(base_url=api_url, timeout=TURN_TIMEOUT_S) as http:
@@ -86,7 +91,7 @@ def screen_through_gateway(api_url: str, trial: Trial, bank: Bank, persona: Pers
                 return reply
             return _post(http, "/chat/messages", body, screen)
 
-        return _converse(persona, trial, bank, pauses, screen, send)
+        return _converse(persona, trial, bank, pauses, screen, send, typed_only)
 
 
 def screen_straight_to_rasa(rasa_url: str, trial: Trial, bank: Bank, persona: Persona, pauses: Pauses) -> Screen:

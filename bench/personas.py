@@ -128,6 +128,10 @@ def _facts(rng: random.Random, clean: bool) -> dict[str, Any]:
             ("no", 65), (UNKNOWN, 10), ((), 6),
             ((rng.choice(["cervical", "thoracic", "lumbar", "sacral"]),), 19),
         ])
+    if facts["primary_cancer"] == "prostate":
+        # Someone with prostate cancer cannot be pregnant; the bot knows it too
+        # and does not ask (issue 10: the conversation remembers).
+        facts["pregnancy"], facts["breastfeeding"] = "not_applicable", "no"
     return facts
 
 
@@ -157,6 +161,15 @@ def generate(trial: Trial, count: int = 72, seed: int = 2026) -> list[Persona]:
 
 
 # --- What a persona types ----------------------------------------------------
+
+# The confirming questions of issue 10 and what a persona says to them
+# (the first wording is also the start of the button's title).
+CONFIRMING = ("answer_check", "red_flag_check")
+CONFIRM_WORDS = {
+    "answer_check": {"yes": ["yes", "yes that's right", "yep, correct"], "no": ["no", "no that's not right", "nope"]},
+    "red_flag_check": {"yes": ["yes", "yes it's new", "yes, it's getting worse"],
+                       "no": ["no", "no, it's not new", "nope, it's been like that a long time"]},
+}
 
 YES_NO_QUESTIONS = ("spine_mets_confirmed", "cord_compression_told", "visceral_metastases",
                     "able_to_attend", "breastfeeding")
@@ -225,28 +238,55 @@ class Speaker:
     """Chooses what one persona sends for each question: a tap on a matching
     button now and then (click_rate), otherwise a typed wording. Asked again,
     it rewords; asked a third time, it taps a matching button if there is one,
-    as the bot's rephrase tells people to."""
+    as the bot's rephrase tells people to. A typed-only persona never taps:
+    the third time it types the matching button's title instead.
+
+    The two confirming questions (issue 10) are answered from the facts: a
+    read-back is confirmed when it says the persona's answer to the question
+    just asked, and "is it new or getting worse?" is a yes only for a persona
+    with a red flag."""
 
     trial: Trial
     bank: Bank
     persona: Persona
+    typed_only: bool = False
     tries: dict[str, int] = field(default_factory=dict)
+    last_question: str = ""
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.persona.seed)
 
-    def reply(self, question: str, buttons: Sequence[Mapping[str, str]]) -> dict[str, str]:
+    def reply(self, question: str, buttons: Sequence[Mapping[str, str]], texts: Sequence[str] = ()) -> dict[str, str]:
         """{"payload": ...} for a tap or {"text": ...} for a typed message."""
+        if question in CONFIRMING:
+            return self._confirm(question, buttons, texts)
+        self.last_question = question
         attempt = self.tries.get(question, 0)
         self.tries[question] = attempt + 1
         fact = self.persona.answers[question]
         tap = next((b for b in buttons if same_answer(self.trial, question, button_choice(b["payload"]), fact)), None)
         if tap is not None and (attempt >= 2 or self.rng.random() < self.persona.click_rate):
-            return {"payload": tap["payload"]}
+            return {"text": tap["title"]} if self.typed_only else {"payload": tap["payload"]}
         options = self.bank.wordings(question, fact, self.persona.respondent)
         if not options:
             raise LookupError(f"no wording for {question}={fact!r}")
         return {"text": self.rng.choice(options)}
+
+    def _confirm(self, question: str, buttons: Sequence[Mapping[str, str]], texts: Sequence[str]) -> dict[str, str]:
+        if question == "red_flag_check":
+            yes = self.persona.answers.get("red_flags") == "yes"
+        else:
+            from actions.understanding import read_back  # the bot's own words for an answer
+
+            asked = self.trial.question(self.last_question) if self.last_question else None
+            label = read_back(asked, self.persona.answers[asked.id])[0] if asked else ""
+            yes = bool(label) and any(label.lower() in text.lower() for text in texts)
+        words = CONFIRM_WORDS[question]["yes" if yes else "no"]
+        if self.typed_only or self.rng.random() >= self.persona.click_rate:
+            return {"text": self.rng.choice(words)}
+        wanted = words[0].lower()
+        tap = next((b for b in buttons if b["title"].lower().startswith(wanted)), None)
+        return {"payload": tap["payload"]} if tap else {"text": self.rng.choice(words)}
 
     def pause_s(self, low: float, high: float) -> float:
         """Reading and typing time before the next message."""

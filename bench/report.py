@@ -16,7 +16,7 @@ import platform
 import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
 PARTS = {"rasa_side": "bench.json", "conversations": "bench_gateway.json", "cost": "bench_cost.json"}
@@ -221,6 +221,9 @@ def _outcomes(data: dict[str, Any], plots: dict[str, str]) -> list[str]:
     lines += [f"**Questions to outcome** (repeats included): median {num(q['median'])}, max {num(q['max'])} "
               f"(the engine's own path: median {num(q['expected_median'])}, max {num(q['expected_max'])}); "
               f"{q['screens_with_a_question_asked_again']} conversations had a question asked again, {q['asked_again_total']} repeats in all.", ""]
+    typed = (conv.get("ours") or {}).get("outcomes_typed_only")
+    if typed:
+        lines += _typed_only_table(o, typed)
     per = o["per_criterion"]
     lines += ["**Per criterion**: of the simulated patients the engine would ask, how many got the same criterion result "
               "from what the bot recorded (its slots), and how many had the exact value recorded.", ""]
@@ -233,6 +236,30 @@ def _outcomes(data: dict[str, Any], plots: dict[str, str]) -> list[str]:
         lines += [table(("Persona", "Expected", "Bot gave", "Misread", "Last question"),
                         [(w["persona"], w["expected"], w["got"], ", ".join(w["misread"]) or "-", w["last_asked"] or "-") for w in o["wrong"]]), ""]
     return lines
+
+
+def _typed_only_table(mixed: dict[str, Any], typed: dict[str, Any]) -> list[str]:
+    """Issue 10's figures for the mixed personas and for the same personas typing only."""
+    def row(label: str, key: Callable[[dict[str, Any]], Any], target: str) -> tuple[Any, ...]:
+        return (label, key(mixed), key(typed), target)
+
+    def right(o: dict[str, Any]) -> str:
+        return f"{pct(o['outcome_accuracy'])} ({sum(v for e, r in o['confusion'].items() for g, v in r.items() if e == g)} of {o['personas']})"
+
+    rows = [
+        row("Right outcome", right, "≥ 97 % typed only"),
+        row("Sent to urgent care without a red flag", lambda o: o.get("false_urgent_care", "-"), "0"),
+        row("Wrong `not_eligible`", lambda o: o.get("wrong_not_eligible", "-"), "0"),
+        row("Recorded values that differ from the facts (worse than unknown)", lambda o: o.get("wrong_values", "-"), "as few as possible"),
+        row("Values recorded as unknown", lambda o: o.get("values_not_understood", "-"), "-"),
+        row("Most times one question was asked", lambda o: o["questions_to_outcome"].get("most_times_one_question_asked", "-"), "≤ 3"),
+        row("Confirming questions (read-backs and red-flag checks)", lambda o: o["questions_to_outcome"].get("confirming_questions_total", "-"), "-"),
+        row("Patient messages to outcome, median / max", lambda o: f"{num(o['questions_to_outcome']['median'])} / {num(o['questions_to_outcome']['max'])}", "median ≤ 12"),
+        row("Stalled / errors", lambda o: f"{o['stalled']} / {o['errors']}", "0 / 0"),
+    ]
+    return ["**Typed only** (issue 10): the same personas again, never tapping a button (on a third try they type "
+            "the matching button's title, as a person copying it would).", "",
+            table(("", "Mixed (tap sometimes)", "Typed only", "Target"), rows), ""]
 
 
 def _load_rows(rows: Sequence[dict[str, Any]], base: Sequence[dict[str, Any]] = ()) -> list[tuple[Any, ...]]:

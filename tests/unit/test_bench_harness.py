@@ -105,6 +105,38 @@ def test_speaker_types_then_rewords_then_taps_the_button() -> None:
         assert "text" in always_taps.reply("age", [{"title": "18 or older", "payload": '/choose{"choice": "adult"}'}])
 
 
+def test_a_typed_only_speaker_types_the_button_title_on_the_third_try() -> None:
+    speaker = Speaker(TRIAL, Bank.load(), persona(click_rate=1.0), typed_only=True)
+    buttons = [{"title": "No", "payload": '/choose{"choice": "no"}'}]
+    replies = [speaker.reply("cord_compression_told", buttons) for _ in range(3)]
+    assert all("text" in r for r in replies) and replies[2] == {"text": "No"}
+
+
+def test_the_speaker_confirms_a_read_back_only_when_it_says_its_fact() -> None:
+    speaker = Speaker(TRIAL, Bank.load(), persona(performance_status=1), typed_only=True)
+    speaker.reply("performance_status", [])
+    right = 'Just to check, I understood: "Can\'t do hard physical work, but can do light work like housework". Is that right?'
+    assert speaker.reply("answer_check", [], [right])["text"].startswith("y")
+    assert speaker.reply("answer_check", [], ['Just to check, I understood: "Does all usual activities, with no limits".'])["text"].startswith("n")
+    assert speaker.reply("red_flag_check", [], ["Is it new for you, or getting worse?"])["text"].startswith("n")
+    urgent = Speaker(TRIAL, Bank.load(), persona(red_flags="yes"), typed_only=True)
+    assert urgent.reply("red_flag_check", [], [])["text"].startswith("y")
+
+
+def test_score_counts_false_alarms_wrong_exclusions_and_wrong_values() -> None:
+    people = [persona("a"), persona("b")]
+    expected = [expect(TRIAL, p) for p in people]
+    alarm = Screen("a", outcome="urgent_care", asks=["respondent", "red_flags", "age", "red_flag_check"])
+    excluded = Screen("b", outcome="not_eligible", asks=["respondent", "red_flags", "age", "answer_check", "age", "answer_check"])
+    understood = [{"respondent": "self", "red_flags": "yes"}, {"respondent": "self", "red_flags": "no", "age": 16, "spine_mets_confirmed": "unknown"}]
+    scored = outcomes.score(TRIAL, people, expected, [alarm, excluded], understood)
+    assert scored["false_urgent_care"] == 1 and scored["wrong_not_eligible"] == 1
+    assert scored["wrong_values"] == 2  # red_flags yes, age 16
+    assert scored["values_not_understood"] == 1
+    q = scored["questions_to_outcome"]
+    assert q["most_times_one_question_asked"] == 2 and q["confirming_questions_total"] == 3 and q["asked_again_total"] == 1
+
+
 # --- scoring ------------------------------------------------------------------------
 
 def test_score_counts_outcomes_criteria_questions_and_stalls() -> None:
