@@ -54,7 +54,7 @@ READER_KEYS = frozenset({
     "pregnancy_no_hedged", "breastfeeding_yes", "breastfeeding_no", "visceral_organs", "visceral_bones_only",
     "radiation_elsewhere", "radiation_none", "radiation_where_unknown", "spine_mets_words", "spine_mets_found",
     "attend_yes", "attend_no", "attend_unsure", "respondent_caregiver", "respondent_self",
-    "age_adult_words", "age_minor_words", "symptom_words", "labels",
+    "age_adult_words", "age_minor_words", "symptom_words", "recent_words", "function_flags", "labels",
 })
 NEGATIONS = ("can't", "cant", "cannot", "can not", "couldn't", "not", "no longer", "don't", "dont", "unable to",
              "stopped", "quit", "gave up", "no more", "never")
@@ -207,6 +207,13 @@ def volunteered(message: ParsedMessage, asked: Optional[str]) -> dict[str, Any]:
     return facts
 
 
+def _function_not_news(message: ParsedMessage) -> bool:
+    """Walking or weakness told as part of a usual day, with nothing saying it is recent."""
+    data = cues()
+    flags = set(message.values("red_flag"))
+    return bool(flags) and flags <= set(data["function_flags"]) and not re.search(data["recent_words"], message.text.lower())
+
+
 def read_back(question: Any, value: Any) -> tuple[str, str]:
     """(words, wording) to read an understood answer back: the button title
     when there is one, else the trial's own number; wording picks the
@@ -249,6 +256,8 @@ def understand(question: Any, message: ParsedMessage, respondent: Optional[str] 
     chosen = matching_button(message, buttons)
     if chosen is not None:
         return Reading(_button_value(question.answer_type, chosen.value))
+    if stage == URGENT and qid == "performance_status" and _function_not_news(message):
+        stage = CONFIRM
     if stage == URGENT:
         return Reading(red_flag=URGENT)
     value, sure = _typed_value(question, message, buttons)

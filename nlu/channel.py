@@ -12,6 +12,7 @@ and never logs what the patient typed.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from sanic import Blueprint, response
@@ -40,22 +41,47 @@ class WholeMessageCollector(CollectingOutputChannel):
             self.messages.append(kept)
 
 
+# The longest button title of the trial file is under 80 characters.
+MAX_TITLE_CHARS = 100
+
+
 def neutralise_typed_text(text: Text) -> Text:
     """Typed text is plain text: drop leading slashes so it is never an intent."""
     return text.strip().lstrip("/").strip()[:MAX_TEXT_CHARS]
 
 
-def offered_payloads(events: List[Dict[Text, Any]]) -> List[Text]:
-    """Payloads of the buttons in the bot's messages since the user last spoke."""
-    payloads: List[Text] = []
+def offered_buttons(events: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
+    """The buttons in the bot's messages since the user last spoke."""
+    buttons: List[Dict[Text, Any]] = []
     for event in reversed(events):
         if event.get("event") == "user":
             break
         if event.get("event") == "bot":
-            for button in (event.get("data") or {}).get("buttons") or []:
-                if button.get("payload"):
-                    payloads.append(button["payload"])
-    return payloads
+            buttons += [b for b in (event.get("data") or {}).get("buttons") or [] if b.get("payload")]
+    return buttons
+
+
+def offered_payloads(events: List[Dict[Text, Any]]) -> List[Text]:
+    """Payloads of the buttons in the bot's messages since the user last spoke."""
+    return [button["payload"] for button in offered_buttons(events)]
+
+
+def _words(text: Text) -> List[Text]:
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+def typed_button(text: Text, buttons: List[Dict[Text, Any]]) -> Optional[Text]:
+    """The payload of the offered button whose title was typed word for word.
+
+    Someone who types a button's title ("Does all usual activities, with no
+    limits") has chosen it, as if they had tapped it: read as free text, a
+    title can look like a question to the classifier and be answered with an
+    FAQ again and again (found by the typed-only personas of make bench)."""
+    typed = _words(text)
+    for button in buttons:
+        if typed and typed == _words(str(button.get("title") or "")):
+            return str(button["payload"])
+    return None
 
 
 class PrescreenInput(InputChannel):
@@ -71,23 +97,29 @@ class PrescreenInput(InputChannel):
         variations = request.app.ctx.agent.domain.responses.get("utter_technical_problem") or [{}]
         return variations[0].get("text", "")
 
-    async def _offered_payloads(self, request: Request, sender_id: Text) -> List[Text]:
+    async def _offered_buttons(self, request: Request, sender_id: Text) -> List[Dict[Text, Any]]:
         agent = request.app.ctx.agent
         tracker = await agent.tracker_store.retrieve(sender_id)
         if tracker is None:
             return []
-        return offered_payloads([event.as_dict() for event in tracker.events])
+        return offered_buttons([event.as_dict() for event in tracker.events])
 
     async def _text_to_send(self, request: Request, sender_id: Text, body: Dict[Text, Any]) -> Optional[Text]:
         payload = body.get("payload")
         if isinstance(payload, str) and payload:
-            if payload in await self._offered_payloads(request, sender_id):
+            if payload in [b["payload"] for b in await self._offered_buttons(request, sender_id)]:
                 return payload
             # A payload the bot did not offer is treated like typed text.
             return neutralise_typed_text(payload)
         text = body.get("message")
         if isinstance(text, str):
-            return neutralise_typed_text(text)
+            typed = neutralise_typed_text(text)
+            # Short texts only: a title is a few words, and most messages need no tracker read.
+            if typed and len(typed) <= MAX_TITLE_CHARS:
+                chosen = typed_button(typed, await self._offered_buttons(request, sender_id))
+                if chosen is not None:
+                    return chosen
+            return typed
         return None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from actions.outbox import Outbox
-from nlu.channel import neutralise_typed_text, offered_payloads
+from nlu.channel import neutralise_typed_text, offered_buttons, offered_payloads, typed_button
 
 
 def test_outbox_stores_a_referral_once(tmp_path: Path) -> None:
@@ -36,6 +36,17 @@ def test_only_buttons_since_the_last_user_message_are_offered() -> None:
         {"event": "bot", "data": {}},
     ]
     assert offered_payloads(events) == ['/choose{"choice": "yes"}']
+
+
+def test_a_typed_button_title_is_that_button_and_nothing_else_is() -> None:
+    events = [{"event": "bot", "data": {"buttons": [
+        {"title": "Does all usual activities, with no limits", "payload": '/choose{"choice": "0"}'},
+        {"title": "Not sure", "payload": '/choose{"choice": "unknown"}'}]}}]
+    buttons = offered_buttons(events)
+    assert typed_button("does all usual activities with no limits", buttons) == '/choose{"choice": "0"}'
+    assert typed_button("Not sure.", buttons) == '/choose{"choice": "unknown"}'
+    assert typed_button("I do all usual activities", buttons) is None
+    assert typed_button("", buttons) is None
 
 
 def test_failed_deliveries_back_off_and_wait(tmp_path: Path) -> None:

@@ -140,3 +140,14 @@ def test_facts_given_early_fill_later_questions_but_never_exclude() -> None:
 
 def test_myeloma_in_the_marrow_is_myeloma() -> None:
     assert reading("primary_cancer", "my myeloma started in the bone marrow").value == "myeloma"
+
+
+def test_walking_told_as_a_usual_day_is_checked_but_told_as_new_is_urgent() -> None:
+    assert reading("performance_status", "I can't walk far, I'm in a chair most of the day").red_flag == CONFIRM
+    assert reading("performance_status", "since tuesday I can't walk without holding the walls").red_flag == URGENT
+    assert reading("performance_status", "my bladder leaks and I can't feel it").red_flag == URGENT
+
+
+def test_lifting_heavy_things_is_daily_function_not_weakness() -> None:
+    said = reading("performance_status", "I get around fine, just can't lift anything heavy or do hard work")
+    assert said.red_flag is None and said.value == 1
