@@ -49,7 +49,7 @@ CONFIRM = "confirm"    # symptom-like but uncertain: one confirming question
 READERS_FILE = Path(__file__).resolve().parent / "readers.yml"
 READER_KEYS = frozenset({
     "ecog_active", "ecog_limits", "ecog_negated_activity", "ecog_work_words", "ecog_number_words",
-    "not_a_pain_number_after", "not_a_pain_number_before", "male",
+    "not_a_pain_number_after", "not_a_pain_number_before", "male", "male_patient_relations",
     "pregnancy_not_possible", "pregnancy_not_possible_from_age", "pregnancy_could_be", "pregnancy_discuss",
     "pregnancy_no_hedged", "breastfeeding_yes", "breastfeeding_no", "visceral_organs", "visceral_bones_only",
     "radiation_elsewhere", "radiation_none", "radiation_where_unknown", "spine_mets_words", "spine_mets_found",
@@ -144,7 +144,11 @@ def read_ecog_number(message: ParsedMessage) -> Optional[int]:
     grade = _as_int(numbers[0].get("value"))
     if grade is None or not 0 <= grade <= 4:
         return None
-    before = re.findall(r"[a-z#]+", message.text.lower()[: int(numbers[0].get("start") or 0)])
+    lowered = message.text.lower()
+    before = re.findall(r"[a-z#]+", lowered[: int(numbers[0].get("start") or 0)])
+    after = re.findall(r"[a-z']+", lowered[int(numbers[0].get("end") or 0):])[:1]
+    if after and after[0] in cues()["not_a_pain_number_after"]:
+        return None  # "lying down maybe 3 hours", "about two months": not a grade
     if len(words) <= 2 or (before and before[-1] in cues()["ecog_number_words"]):
         return grade
     return None
@@ -181,7 +185,14 @@ def says_male(text: str) -> bool:
     return any(_find(lowered, phrase) for phrase in cues()["male"])
 
 
-def volunteered(message: ParsedMessage, asked: Optional[str]) -> dict[str, Any]:
+# Where people name a cancer, organ words mean something else: "spots on her
+# liver" answers the spread question, "radiation to my breast" the radiation one.
+CANCER_NOT_VOLUNTEERED_AT = frozenset({"spine_mets_confirmed", "spine_region", "cord_compression_told",
+                                       "prior_spine_radiation", "visceral_metastases"})
+SPINE_WORDS = re.compile(r"\b(?:back|spine|spinal|vertebra\w*|neck|tailbone|[ctls]\d{1,2})\b", re.IGNORECASE)
+
+
+def volunteered(message: ParsedMessage, asked: Optional[str], reading: Any = None) -> dict[str, Any]:
     """Facts the message states clearly for questions other than `asked`.
 
     Only entities the rules found, and only values that cannot exclude:
@@ -192,16 +203,21 @@ def volunteered(message: ParsedMessage, asked: Optional[str]) -> dict[str, Any]:
     if age == "adult" or (years is not None and 18 <= years < 120):
         facts["age"] = age if age == "adult" else years
     kinds = [k for k in message.values("cancer_type") if k not in ("plasmacytoma", "primary_bone")]
-    if len(set(kinds)) == 1 and not set(message.values("cancer_type")) - set(kinds):
+    named = re.search(r"\b(?:cancer|myeloma|melanoma|sarcoma|lymphoma|started|began)\b", message.text.lower())
+    if named and asked not in CANCER_NOT_VOLUNTEERED_AT and len(set(kinds)) == 1 \
+            and not set(message.values("cancer_type")) - set(kinds):
         facts["primary_cancer"] = kinds[0]
     regions = [r for r in ("cervical", "thoracic", "lumbar", "sacral") if r in set(message.values("spine_region"))]
-    # Radiation "to my lower back" says where it was treated, not where it hurts.
-    if regions and ("thoracic" in regions or "lumbar" in regions) and asked != "prior_spine_radiation":
+    # Radiation "to my lower back" says where it was treated, not where it
+    # hurts; "my hip and ribs" are bones, not the spine.
+    if regions and ("thoracic" in regions or "lumbar" in regions) and asked != "prior_spine_radiation" \
+            and SPINE_WORDS.search(message.text):
         facts["spine_region"] = regions
     pains = [_as_int(v) for v in message.values("pain_score")]
     if len(set(pains)) == 1 and pains[0] is not None and 2 <= pains[0] <= 10:
         facts["pain_score"] = pains[0]
-    if says_male(message.text) or "prostate" in message.values("cancer_type"):
+    helper_names_a_man = asked == "respondent" and reading == "caregiver" and _has(message.text, cues()["male_patient_relations"])
+    if says_male(message.text) or helper_names_a_man:
         facts["pregnancy"] = "not_applicable"
     facts.pop(asked or "", None)
     return facts
@@ -272,7 +288,7 @@ def understand(question: Any, message: ParsedMessage, respondent: Optional[str] 
         if value == "yes":
             return Reading(red_flag=URGENT)
         return Reading(red_flag=CONFIRM)
-    also = volunteered(message, qid) if value is not None else {}
+    also = volunteered(message, qid, value) if value is not None else {}
     if sure and value is not None and trial is not None and excludes(trial, qid, value, answers or {}):
         sure = False
     return Reading(value, sure, stage, also)

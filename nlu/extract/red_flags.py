@@ -136,10 +136,14 @@ class RedFlagRules:
             )
 
         found = [
-            Candidate(p.flag, m.start(), m.end(), p.listable, p.loss, p.possible)
+            # Spaces at the edges of a match are not part of the finding: a
+            # finding that starts on the space after "no" would swallow the
+            # negation ("no bladder issues" was a red flag; sealed round 1).
+            Candidate(p.flag, m.start() + len(m.group()) - len(m.group().lstrip()),
+                      m.end() - len(m.group()) + len(m.group().rstrip()), p.listable, p.loss, p.possible)
             for p in self.patterns
             for m in p.regex.finditer(text)
-            if m.end() > m.start()
+            if m.group().strip()
             and (p.sentence is None or p.sentence.search(sentence(m.start())))
             and keep(p.flag, m.start(), m.end())
         ]

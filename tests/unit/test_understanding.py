@@ -151,3 +151,13 @@ def test_walking_told_as_a_usual_day_is_checked_but_told_as_new_is_urgent() -> N
 def test_lifting_heavy_things_is_daily_function_not_weakness() -> None:
     said = reading("performance_status", "I get around fine, just can't lift anything heavy or do hard work")
     assert said.red_flag is None and said.value == 1
+
+
+def test_a_denial_right_before_a_symptom_word_stays_a_denial() -> None:
+    assert [e for e in extract("no bowel issues, arms fine") if e["entity"].startswith("red_flag")] == []
+    assert reading("red_flags", "no bowel issues, arms fine").value == "no"
+
+
+def test_a_number_with_a_unit_is_not_a_grade() -> None:
+    said = reading("performance_status", "off work now, I rest maybe 4 hours in the afternoon")
+    assert said.value == 2 and said.sure is False
