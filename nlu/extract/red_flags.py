@@ -95,6 +95,7 @@ class RedFlagRules:
             )
         self.uncertain_when = [compile_({"r": r}, "r", f"uncertain_when {i}") for i, r in enumerate(data.get("uncertain_when") or [])]
         self.still_urgent_when = [compile_({"r": r}, "r", f"still_urgent_when {i}") for i, r in enumerate(data.get("still_urgent_when") or [])]
+        self.resolved_when = [compile_({"r": r}, "r", f"resolved_when {i}") for i, r in enumerate(data.get("resolved_when") or [])]
         self.other_person_when = [compile_({"r": r}, "r", f"other_person_when {i}") for i, r in enumerate(data.get("other_person_when") or [])]
         self.exclusions: List[Exclusion] = []
         for index, item in enumerate(data.get("exclusions") or []):
@@ -159,6 +160,7 @@ class RedFlagRules:
         sentence_of = _sentence_finder(doc, context)
         candidates = self.candidates(text, sentence_of)
         doubted = any(r.search(text) for r in self.uncertain_when if r is not None)
+        resolved = any(r.search(text) for r in self.resolved_when if r is not None)
         spans = [token_range(doc, c.start, c.end) for c in candidates]
         found: List[Entity] = []
         for cand, (start, end) in zip(candidates, spans):
@@ -169,7 +171,7 @@ class RedFlagRules:
                     found.append(Entity(self.possible_entity, cand.flag, cand.start, cand.end, role))
                 continue
             # Old or explained first: even a helper's report of it is asked about.
-            if self.possible_entity and (cand.possible or (doubted and self._doubted(text, cand, sentence_of))):
+            if self.possible_entity and (cand.possible or resolved or (doubted and self._doubted(text, cand, sentence_of))):
                 found.append(Entity(self.possible_entity, cand.flag, cand.start, cand.end))
             elif self.possible_entity and self._someone_else(text, cand, sentence_of):
                 found.append(Entity(self.possible_entity, cand.flag, cand.start, cand.end, "other_person"))
