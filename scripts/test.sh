@@ -18,7 +18,7 @@ results="$ROOT/results/junit"
 mkdir -p "$results"
 
 # Which environment runs which folder: Rasa pins pydantic 1 and SQLAlchemy 1.4.
-RASA_SIDE=(tests/unit tests/e2e tests/test_rasa_project.py)
+RASA_SIDE=(tests/unit tests/e2e tests/test_rasa_project.py tests/test_sealed_sets.py)
 API_SIDE=(tests/api tests/browser tests/reliability tests/privacy)
 existing() { for path in "$@"; do [ -e "$path" ] && echo "$path"; done; }
 

@@ -1,0 +1,52 @@
+"""The burned sealed sets (tests/sealed/round1, round2) as regression tests:
+each class of failure fixed in issue 10 stays fixed. The floors are the
+figures measured when the sets were burned (docs/understanding.md); a change
+that makes any of them worse fails here. round3 is sealed: never scored here.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from bench.sealed import score
+from tests.servers import trained_model
+
+ROOT = Path(__file__).resolve().parent / "sealed"
+
+# Per set: at most this many of each failure (measured at burn time, commit of issue 10).
+CEILINGS = {
+    "round1": {"missed": 0, "false_urgent_look_alikes": 1, "false_urgent_answers": 0, "wrong_values": 7,
+               "wrong_not_eligible": 0, "asked_again": 5, "safety_question_false_urgent": 1},
+    "round2": {"missed": 0, "false_urgent_look_alikes": 2, "false_urgent_answers": 0, "wrong_values": 7,
+               "wrong_not_eligible": 0, "asked_again": 18, "safety_question_false_urgent": 2},
+}
+
+
+def failures(summary: dict) -> dict[str, int]:
+    a, e, l = summary["answers"], summary["emergencies"], summary["look_alikes"]
+    return {
+        "missed": e.get("missed", 0),
+        "false_urgent_look_alikes": l.get("false_urgent", 0),
+        "false_urgent_answers": a.get("false_urgent", 0),
+        "wrong_values": a.get("wrong_value", 0),
+        "wrong_not_eligible": a.get("wrong_not_eligible", 0),
+        "asked_again": a.get("asked_again", 0),
+        "safety_question_false_urgent": l["safety_question_false_urgent"],
+    }
+
+
+@pytest.mark.parametrize("name", sorted(CEILINGS))
+def test_a_burned_sealed_set_does_not_get_worse(name: str) -> None:
+    summary, _ = score(ROOT / name, Path(os.environ.get("MODEL") or trained_model()))
+    got = failures(summary)
+    worse = {k: (v, CEILINGS[name][k]) for k, v in got.items() if v > CEILINGS[name][k]}
+    assert not worse, f"{name}: (now, allowed) {worse}; run bench.sealed with --show to see which"
+
+
+def test_the_ceiling_check_can_fail() -> None:
+    summary = {"answers": {"wrong_value": 8}, "emergencies": {"missed": 1}, "look_alikes": {"safety_question_false_urgent": 0}}
+    got = failures(summary)
+    assert got["missed"] == 1 and got["wrong_values"] == 8 > CEILINGS["round1"]["wrong_values"]
