@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence
 
 import yaml
 
-from actions.criteria import evaluate
 from actions.answers import (
     READERS,
     UNKNOWN,
@@ -38,6 +38,7 @@ from actions.answers import (
     interpret,
     matching_button,
 )
+from actions.criteria import evaluate
 
 RED_FLAG_INTENT = "red_flag"
 RED_FLAG_CHECK_INTENT = "red_flag_check"
@@ -296,7 +297,6 @@ def understand(question: Any, message: ParsedMessage, respondent: Optional[str] 
 
 YEAR = re.compile(r"\bborn\s+(?:in\s+)?((?:19|20)\d\d)\b")
 TURNING = re.compile(r"\b(?:i[''’]?ll\s+be|he[''’]?ll\s+be|she[''’]?ll\s+be|will\s+be|turning|turns)\s+(\d{1,3})\b")
-CURRENT_YEAR = 2026  # read-back only: "born 1962" is confirmed by the patient
 
 
 def read_respondent(message: ParsedMessage) -> tuple[Any, bool]:
@@ -314,7 +314,8 @@ def read_age_words(message: ParsedMessage) -> tuple[Any, bool]:
     lowered = message.text.lower()
     born = YEAR.search(lowered)
     if born:
-        return CURRENT_YEAR - int(born.group(1)), False
+        # Read back ("born 1962"): the patient confirms the age it gives.
+        return date.today().year - int(born.group(1)), False
     turning = TURNING.search(lowered)
     if turning and 0 < int(turning.group(1)) < 120:
         return int(turning.group(1)) - 1, False

@@ -41,7 +41,9 @@ TIMEOUT_S = 10.0
 MAX_CHARS = 500  # settings.max_message_chars
 TRIAL_IDS = [q["id"] for q in yaml.safe_load((ROOT / "trial" / "nct04242589.yml").read_text())["questions"]]
 CONTACT_IDS = ["consent_contact", "contact_name", "contact_reach", "contact_time", "contact_language", "contact_confirmed"]
-KNOWN_QUESTIONS = set(TRIAL_IDS) | set(CONTACT_IDS)
+# The confirming questions (bot/domain/checks.yml) may stand in for any question.
+CHECK_IDS = ["red_flag_check", "answer_check"]
+KNOWN_QUESTIONS = set(TRIAL_IDS) | set(CONTACT_IDS) | set(CHECK_IDS)
 REFUSALS = {401, 409, 413, 415, 422, 429}
 
 # A normal answer to each question: the button's title when the bot offered it, else typed text.
@@ -66,6 +68,8 @@ NORMAL: dict[str, tuple[Optional[str], str]] = {
     "contact_time": ("Evening", "evening"),
     "contact_language": ("English", "English"),
     "contact_confirmed": ("Yes, send it", "yes"),
+    "red_flag_check": ("No, it is not", "no"),
+    "answer_check": ("Yes", "yes"),
 }
 
 # --- what is sent ---------------------------------------------------------------------------
