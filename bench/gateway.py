@@ -165,6 +165,13 @@ def run_baseline(directory: Path, turns: int, levels_no_pause: dict[int, int], l
         process.wait(timeout=30)
 
 
+def outcome_figures(ours: dict[str, Any]) -> dict[str, Any]:
+    """Issue 10's figures of both persona runs (ids and counts only, no texts)."""
+    keys = ("personas", "outcome_accuracy", "false_urgent_care", "wrong_not_eligible", "wrong_values",
+            "values_not_understood", "stalled", "errors", "questions_to_outcome", "wrong")
+    return {run: {k: ours[run].get(k) for k in keys} for run in ("outcomes", "outcomes_typed_only") if run in ours}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model")
@@ -172,7 +179,12 @@ def main() -> None:
     parser.add_argument("--personas", type=int, default=72)
     parser.add_argument("--quick", action="store_true", help="tiny levels, 8 personas: checks the harness")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "bench_gateway.json")
+    parser.add_argument("--outcomes-only", action="store_true",
+                        help="only the simulated patients, mixed and typed-only (a few minutes): print their figures")
     args = parser.parse_args()
+    if args.outcomes_only:
+        print(json.dumps(outcome_figures(run_ours(args.model or trained_model(), {}, {}, args.personas, None)), indent=2))
+        return
     no_pause, paused = (QUICK, QUICK) if args.quick else (ROUNDS_NO_PAUSE, ROUNDS_PAUSED)
     persona_count = 8 if args.quick else args.personas
     started = time.perf_counter()

@@ -239,7 +239,7 @@ def test_report_renders_every_part_and_survives_missing_ones(tmp_path: Path) -> 
     data = {
         "machine": {"cpu": "test cpu", "cores": 2, "memory_gib": 24, "os": "Linux", "commit": "abc1234"},
         "rasa_side": {"started_at": "2026-11-28T00:00:00+00:00", "training": {"ours": {"cold_s": 200.0, "cached_s": 50.0, "size_mb": 60.0}}},
-        "conversations": {"pauses_s": [2, 8], "ours": {"outcomes": scored, "gateway_no_pause": [level],
+        "conversations": {"pauses_s": [2, 8], "ours": {"outcomes": scored, "outcomes_typed_only": scored, "gateway_no_pause": [level],
                                                        "memory_at_rest_mb": {"rasa": 900.0}},
                           "baseline": {"turns_per_conversation": 15, "no_pause": [{**level, "p50_ms": 50.0}], "memory_at_rest_mb": {"rasa": 700.0}}},
         "cost": None,
@@ -248,6 +248,7 @@ def test_report_renders_every_part_and_survives_missing_ones(tmp_path: Path) -> 
     assert "Outcome accuracy (1 simulated patients) | 100.0 %" in page
     assert "| 1 | 2 | 30 | 200 | 400 | 500 | 0 / 0 | 0 | 12.0 | 4.0× | 1.0× |" in page  # ratios to the baseline (p95 equal)
     assert "Training cold / cached | 200 s / 50 s" in page
+    assert "| Sent to urgent care without a red flag | 0 | 0 | 0 |" in page  # the typed-only table (issue 10)
     assert (tmp_path / "benchmarks" / "latency.png").exists() and (tmp_path / "benchmarks" / "criteria.png").exists()
     empty = report.render({"machine": data["machine"]}, tmp_path / "empty")
     assert "Not measured in this run" in empty
