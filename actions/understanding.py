@@ -278,6 +278,8 @@ def understand(question: Any, message: ParsedMessage, respondent: Optional[str] 
     if stage == URGENT:
         return Reading(red_flag=URGENT)
     value, sure = _typed_value(question, message, buttons)
+    if value is not None and not question.accepts(value):
+        value, sure = None, True  # e.g. "not sure" to "for yourself or someone else?": asked again
     if stage == CONFIRM and qid == "red_flags":
         # The safety question itself: a clear answer is the answer; a denial
         # that names the symptoms ("legs fine, no bladder trouble": the rules

@@ -50,7 +50,8 @@ def read(trial: Any, qid: str, respondent: Optional[str], text: str, parsed: dic
     """What the bot makes of the text at that point (no earlier answers known)."""
     message = ParsedMessage(text, (parsed.get("intent") or {}).get("name"), parsed.get("entities") or [])
     question = None if qid in NOT_A_QUESTION else trial.question(qid)
-    return understand(question, message, respondent, {"respondent": respondent or "self"}, trial)
+    known = respondent if respondent in ("self", "caregiver") else "self"  # a set may say "unknown"
+    return understand(question, message, known, {"respondent": known}, trial)
 
 
 def _is_urgent(qid: str, reading: Reading) -> bool:

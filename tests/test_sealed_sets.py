@@ -1,7 +1,7 @@
-"""The burned sealed sets (tests/sealed/round1, round2) as regression tests:
+"""The burned sealed sets (tests/sealed/round1 to round3) as regression tests:
 each class of failure fixed in issue 10 stays fixed. The floors are the
 figures measured when the sets were burned (docs/understanding.md); a change
-that makes any of them worse fails here. round3 is sealed: never scored here.
+that makes any of them worse fails here. round4 is sealed: never scored here.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ CEILINGS = {
                "wrong_not_eligible": 0, "asked_again": 5, "safety_question_false_urgent": 1},
     "round2": {"missed": 0, "false_urgent_look_alikes": 2, "false_urgent_answers": 0, "wrong_values": 7,
                "wrong_not_eligible": 0, "asked_again": 18, "safety_question_false_urgent": 2},
+    "round3": {"missed": 6, "false_urgent_look_alikes": 12, "false_urgent_answers": 1, "wrong_values": 10,
+               "wrong_not_eligible": 0, "asked_again": 32, "safety_question_false_urgent": 9},
 }
 
 

@@ -161,3 +161,10 @@ def test_a_denial_right_before_a_symptom_word_stays_a_denial() -> None:
 def test_a_number_with_a_unit_is_not_a_grade() -> None:
     said = reading("performance_status", "off work now, I rest maybe 4 hours in the afternoon")
     assert said.value == 2 and said.sure is False
+
+
+def test_an_answer_the_question_does_not_accept_is_asked_again() -> None:
+    # "not sure" is a valid answer to every question but this one (found by sealed round 3:
+    # it reached the criteria engine and would have shown the technical-problem message).
+    said = reading("respondent", "not sure")
+    assert said.value is None and said.red_flag is None
