@@ -168,3 +168,19 @@ def test_an_answer_the_question_does_not_accept_is_asked_again() -> None:
     # it reached the criteria engine and would have shown the technical-problem message).
     said = reading("respondent", "not sure")
     assert said.value is None and said.red_flag is None
+
+
+@pytest.mark.parametrize("text", [
+    "I found a numb patch on my backside yesterday",
+    "she can't seem to empty her bladder since last night",
+    "the pain wraps around my ribs to the front now",
+    "I'm staggering when I walk since the weekend",
+])
+def test_round_three_classes_are_caught(text: str) -> None:
+    assert reading("age", text, respondent="self").red_flag in (URGENT, CONFIRM)
+
+
+@pytest.mark.parametrize("text", ["no, I can't stand all the waiting", "nope, my only weakness is for chocolate",
+                                  "Non, pas de faiblesse"])
+def test_other_senses_are_not_emergencies(text: str) -> None:
+    assert reading("red_flags", text).red_flag != URGENT
