@@ -20,10 +20,10 @@ ROOT = Path(__file__).resolve().parent / "sealed"
 CEILINGS = {
     "round1": {"missed": 0, "false_urgent_look_alikes": 1, "false_urgent_answers": 0, "wrong_values": 7,
                "wrong_not_eligible": 0, "asked_again": 5, "safety_question_false_urgent": 1},
-    "round2": {"missed": 0, "false_urgent_look_alikes": 2, "false_urgent_answers": 0, "wrong_values": 7,
+    "round2": {"missed": 0, "false_urgent_look_alikes": 2, "false_urgent_answers": 0, "wrong_values": 6,
                "wrong_not_eligible": 0, "asked_again": 18, "safety_question_false_urgent": 2},
-    "round3": {"missed": 6, "false_urgent_look_alikes": 12, "false_urgent_answers": 1, "wrong_values": 10,
-               "wrong_not_eligible": 0, "asked_again": 32, "safety_question_false_urgent": 9},
+    "round3": {"missed": 0, "false_urgent_look_alikes": 3, "false_urgent_answers": 1, "wrong_values": 9,
+               "wrong_not_eligible": 0, "asked_again": 32, "safety_question_false_urgent": 3},
 }
 
 
