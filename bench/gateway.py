@@ -183,7 +183,16 @@ def main() -> None:
                         help="only the simulated patients, mixed and typed-only (a few minutes): print their figures")
     args = parser.parse_args()
     if args.outcomes_only:
-        print(json.dumps(outcome_figures(run_ours(args.model or trained_model(), {}, {}, args.personas, None)), indent=2))
+        figures = outcome_figures(run_ours(args.model or trained_model(), {}, {}, args.personas, None))
+        out = args.out.with_name("bench_outcomes.json")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(figures, indent=2) + "\n")
+        for run, o in figures.items():
+            q = o["questions_to_outcome"]
+            _log(f"{run}: right {o['outcome_accuracy']:.1%} of {o['personas']}, urgent care without a red flag "
+                 f"{o['false_urgent_care']}, wrong not_eligible {o['wrong_not_eligible']}, wrong values {o['wrong_values']}, "
+                 f"stalled {o['stalled']}, messages to outcome median {q['median']} max {q['max']}")
+        _log(f"written {out}")
         return
     no_pause, paused = (QUICK, QUICK) if args.quick else (ROUNDS_NO_PAUSE, ROUNDS_PAUSED)
     persona_count = 8 if args.quick else args.personas
