@@ -22,7 +22,7 @@ from actions.criteria import is_applicable, next_question
 from actions.red_flag_check import check_answer
 from actions.safe_action import SafeAction
 from actions.trial import answers_from, get_trial, parsed_message, screening_ids
-from actions.understanding import CONFIRM, URGENT, Reading, read_back, understand
+from actions.understanding import CONFIRM, URGENT, read_back, understand
 
 REQUESTED_SLOT = "requested_slot"
 RED_FLAG_CHECK = "red_flag_check"
