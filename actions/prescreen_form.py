@@ -28,6 +28,11 @@ REQUESTED_SLOT = "requested_slot"
 RED_FLAG_CHECK = "red_flag_check"
 ANSWER_CHECK = "answer_check"
 CHECKS = (RED_FLAG_CHECK, ANSWER_CHECK)
+# A question is asked, asked again in other words, then offered as buttons with
+# "Not sure". An answer still not understood after that is recorded as "not
+# sure" (the study team checks it) rather than asked a fourth time: a patient
+# who cannot or will not tap is never stuck (issue 10).
+NOTED_UNSURE_AFTER = 3
 
 
 def unclear_events(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, rephrase: str) -> list[dict[str, Any]]:
@@ -87,13 +92,14 @@ class ValidatePrescreenForm(SafeAction):
             check = {"kind": RED_FLAG_CHECK, "question": qid, "value": kept, "also": dict(reading.also)}
             return [SlotSet(qid, None), SlotSet("check_pending", check)], RED_FLAG_CHECK
         if reading.value is None:
-            return unclear_events(dispatcher, tracker, qid, f"utter_rephrase_{qid}"), None
+            return self._not_understood(dispatcher, tracker, qid, answers), None
         if not reading.sure:
             # Recall first: an unsure reading, or an exclusion resting on typed words, is read back once.
             label, wording = read_back(question, reading.value)
             check = {"kind": ANSWER_CHECK, "question": qid, "value": reading.value, "also": dict(reading.also)}
+            topic = question.topic.text(tracker.get_slot("respondent"))
             return [SlotSet(qid, None), SlotSet("check_pending", check), SlotSet("check_label", label),
-                    SlotSet("check_wording", wording)], ANSWER_CHECK
+                    SlotSet("check_wording", wording), SlotSet("check_topic", topic)], ANSWER_CHECK
         return self._record(tracker, qid, reading.value, reading.also, answers), None
 
     def _record(self, tracker: Tracker, qid: str, value: Any, also: dict[str, Any],
@@ -139,11 +145,26 @@ class ValidatePrescreenForm(SafeAction):
             if reading.red_flag == URGENT:
                 answers["red_flags"] = "yes"
                 return events + [SlotSet("red_flags", "yes")], None
+        if not qid:
+            return events, None
         dispatcher.utter_message(response="utter_answer_check_no")
+        return events + self._not_understood(dispatcher, tracker, qid, answers, said_no=True), None
+
+    def _not_understood(self, dispatcher: CollectingDispatcher, tracker: Tracker, qid: str,
+                        answers: dict[str, Any], said_no: bool = False) -> list[dict[str, Any]]:
+        """Ask again (rephrased, then with a way out), or after the third miss
+        record "not sure" so the conversation goes on."""
         count = int(tracker.get_slot("unclear_count") or 0) + 1
-        if count >= 2:
-            dispatcher.utter_message(response="utter_way_out")
-        return events + [SlotSet("unclear_count", count)], None
+        if count >= NOTED_UNSURE_AFTER and get_trial().question(qid).accepts("unknown"):
+            dispatcher.utter_message(response="utter_noted_unsure")
+            if qid == "red_flags":
+                dispatcher.utter_message(response="utter_red_flag_check_unsure")
+            return self._record(tracker, qid, "unknown", {}, answers)
+        if said_no:
+            if count >= 2:
+                dispatcher.utter_message(response="utter_way_out")
+            return [SlotSet("unclear_count", count)]
+        return unclear_events(dispatcher, tracker, qid, f"utter_rephrase_{qid}")
 
     def events_on_failure(self, tracker: Tracker) -> list[dict[str, Any]]:
         # Ask the same question again rather than lose the conversation.

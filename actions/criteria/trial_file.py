@@ -30,7 +30,7 @@ STAGES = ("screen", "contact")
 TOP_KEYS = frozenset(
     {"trial_id", "version", "title", "source", "protocol_items", "engine_notes", "questions", "linden"}
 )
-QUESTION_REQUIRED = frozenset({"id", "protocol", "answer_type", "ask", "rephrase"})
+QUESTION_REQUIRED = frozenset({"id", "protocol", "answer_type", "ask", "rephrase", "topic"})
 QUESTION_KEYS = QUESTION_REQUIRED | {"stage", "buttons", "ask_if", "rules"}
 PROTOCOL_ITEM = re.compile(r"^(?P<kind>[IE])(?P<number>\d+)$")
 PROTOCOL_TAG = re.compile(r"^[A-Za-z][A-Za-z_-]*$")  # e.g. "safety", "Linden"
@@ -77,6 +77,7 @@ class Question:
     stage: str
     ask: Wording
     rephrase: Wording
+    topic: Wording  # what the question is about, to read an answer back ("your usual day")
     buttons: tuple[Button, ...]
     ask_if: Optional[Condition]
     rules: tuple[Rule, ...]
@@ -389,6 +390,7 @@ def parse_trial(data: Any, *, checksum: str = "", path: str = "") -> Trial:
                 stage=stage,
                 ask=_wording(raw["ask"], f"{where}: ask", questions=1),
                 rephrase=_wording(raw["rephrase"], f"{where}: rephrase", questions=None),
+                topic=_wording(raw["topic"], f"{where}: topic", questions=0),
                 buttons=buttons,
                 ask_if=None
                 if ask_if is None

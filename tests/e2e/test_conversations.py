@@ -177,7 +177,7 @@ def test_study_question_mid_form_is_answered_then_the_form_resumes(servers: Serv
     assert chat.asks == "red_flags"
 
 
-def test_unclear_answers_are_rephrased_then_a_way_out_is_offered(servers: Servers) -> None:
+def test_unclear_answers_are_rephrased_then_a_way_out_is_offered_then_put_down_as_not_sure(servers: Servers) -> None:
     chat = Chat(servers.url)
     screen_until = {"respondent": "me", "red_flags": "no", "age": "60", "spine_mets_confirmed": "yes", "spine_region": "lower back"}
     chat.say("hi")
@@ -189,6 +189,10 @@ def test_unclear_answers_are_rephrased_then_a_way_out_is_offered(servers: Server
     assert chat.asks == "pain_score" and any("0 to 10" in t or "number" in t for t in first)
     chat.say("really really bad")
     assert chat.asks == "pain_score" and any("Not sure" in t for t in chat.texts())
+    # Never a fourth time: "not sure" is put down and the screening goes on.
+    chat.say("like nothing i ever felt")
+    assert any('put down "Not sure"' in t for t in chat.texts())
+    assert chat.asks == "cord_compression_told" and chat.outcome is None
 
 
 def test_same_day_warning_sign_gets_advice_and_screening_goes_on(servers: Servers) -> None:

@@ -81,6 +81,31 @@ async def test_an_unclear_answer_is_rephrased_once_then_a_way_out_is_offered() -
     assert responses(dispatcher) == ["utter_unclear", "utter_way_out"]
 
 
+async def test_an_answer_not_understood_three_times_is_put_down_as_not_sure_and_the_form_goes_on() -> None:
+    # Never a fourth time: a patient who cannot tap is never stuck (issue 10).
+    slots = {"respondent": "self", "red_flags": "no", "age": 60, "spine_mets_confirmed": "yes",
+             "spine_region": ["lumbar"], "pain_score": "terrible", "requested_slot": "pain_score", "unclear_count": 2}
+    events, dispatcher = await run(ValidatePrescreenForm(), tracker(slots, "terrible", pending=("pain_score",)))
+    set_ = slot_events(events)
+    assert responses(dispatcher) == ["utter_noted_unsure"]
+    assert set_["pain_score"] == "unknown" and set_["unclear_count"] == 0
+    assert set_["requested_slot"] not in ("pain_score", None)
+
+
+async def test_the_safety_question_not_understood_three_times_gives_the_same_day_advice() -> None:
+    slots = {"respondent": "self", "red_flags": "purple", "requested_slot": "red_flags", "unclear_count": 2}
+    events, dispatcher = await run(ValidatePrescreenForm(), tracker(slots, "purple", pending=("red_flags",)))
+    assert responses(dispatcher) == ["utter_noted_unsure", "utter_red_flag_check_unsure"]
+    assert slot_events(events)["red_flags"] == "unknown"
+
+
+async def test_the_respondent_question_has_no_not_sure_so_it_keeps_its_way_out() -> None:
+    slots = {"respondent": "purple", "requested_slot": "respondent", "unclear_count": 2}
+    events, dispatcher = await run(ValidatePrescreenForm(), tracker(slots, "purple", pending=("respondent",)))
+    assert responses(dispatcher) == ["utter_unclear", "utter_way_out"]
+    assert slot_events(events)["requested_slot"] == "respondent"
+
+
 async def test_an_excluding_answer_tapped_on_a_button_ends_the_form() -> None:
     slots = {"respondent": "self", "red_flags": "no", "age": "/choose", "requested_slot": "age"}
     events, _ = await run(ValidatePrescreenForm(), tracker(slots, '/choose{"choice": "minor"}', intent="choose",
@@ -94,6 +119,7 @@ async def test_a_typed_excluding_answer_is_read_back_before_it_counts() -> None:
     set_ = slot_events(events)
     assert set_["requested_slot"] == "answer_check" and set_["age"] is None
     assert set_["check_label"] == "16" and set_["check_wording"] == "age_years"
+    assert set_["check_topic"] == "your age"  # the read-back says what the answer was about
     assert set_["check_pending"] == {"kind": "answer_check", "question": "age", "value": 16, "also": {}}
 
     confirm = {**slots, "age": None, "check_pending": set_["check_pending"], "answer_check": "yes", "requested_slot": "answer_check"}

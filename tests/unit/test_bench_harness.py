@@ -115,9 +115,9 @@ def test_a_typed_only_speaker_types_the_button_title_on_the_third_try() -> None:
 def test_the_speaker_confirms_a_read_back_only_when_it_says_its_fact() -> None:
     speaker = Speaker(TRIAL, Bank.load(), persona(performance_status=1), typed_only=True)
     speaker.reply("performance_status", [])
-    right = 'Just to check, I understood: "Can\'t do hard physical work, but can do light work like housework". Is that right?'
+    right = 'Just to check, about your usual day, I understood: "Can\'t do hard physical work, but can do light work like housework". Is that right?'
     assert speaker.reply("answer_check", [], [right])["text"].startswith("y")
-    assert speaker.reply("answer_check", [], ['Just to check, I understood: "Does all usual activities, with no limits".'])["text"].startswith("n")
+    assert speaker.reply("answer_check", [], ['Just to check, about your usual day, I understood: "Does all usual activities, with no limits".'])["text"].startswith("n")
     assert speaker.reply("red_flag_check", [], ["Is it new for you, or getting worse?"])["text"].startswith("n")
     urgent = Speaker(TRIAL, Bank.load(), persona(red_flags="yes"), typed_only=True)
     assert urgent.reply("red_flag_check", [], [])["text"].startswith("y")
