@@ -44,18 +44,24 @@ RED_FLAG_INTENT = "red_flag"
 RED_FLAG_CHECK_INTENT = "red_flag_check"
 POSSIBLE_RED_FLAG = "red_flag_possible"
 OTHER_PERSON_ROLE = "other_person"
+# At the safety question a plain "yes" (or "yes I have") is urgent at once;
+# a longer message read as yes without a symptom the rules found is asked about.
+SHORT_YES_WORDS = 6
 URGENT = "urgent"      # a clear, current symptom: urgent care now
 CONFIRM = "confirm"    # symptom-like but uncertain: one confirming question
 
 READERS_FILE = Path(__file__).resolve().parent / "readers.yml"
 READER_KEYS = frozenset({
-    "ecog_active", "ecog_limits", "ecog_negated_activity", "ecog_work_words", "ecog_number_words",
-    "not_a_pain_number_after", "not_a_pain_number_before", "male", "male_patient_relations",
+    "ecog", "ecog_number_words",
+    "not_a_pain_number_after", "not_a_pain_number_before", "pain_corrected", "pain_earlier", "pain_now",
+    "results_pending", "cord_yes", "cord_no", "pain_scale", "ordinal_choice", "ordinal_places",
+    "age_of_someone_else", "visceral_organ_yes", "male", "male_patient_relations",
     "pregnancy_not_possible", "pregnancy_not_possible_from_age", "pregnancy_could_be", "pregnancy_discuss",
     "pregnancy_no_hedged", "breastfeeding_yes", "breastfeeding_no", "visceral_organs", "visceral_bones_only",
-    "radiation_elsewhere", "radiation_none", "radiation_where_unknown", "spine_mets_words", "spine_mets_found",
-    "attend_yes", "attend_no", "attend_unsure", "respondent_caregiver", "respondent_self",
-    "age_adult_words", "age_minor_words", "symptom_words", "recent_words", "function_flags", "labels",
+    "visceral_organ_origin", "visceral_organ_clear", "visceral_organ_denied",
+    "radiation_elsewhere", "radiation_other_part", "radiation_words", "pain_words", "radiation_none", "radiation_where_unknown", "spine_mets_words", "spine_mets_found",
+    "attend_yes", "attend_no", "attend_unsure", "respondent_caregiver", "respondent_self", "respondent_self_weak",
+    "age_adult_words", "age_minor_words", "asks_meaning", "asks_if_counts", "symptom_words", "recent_words", "function_flags", "labels",
 })
 NEGATIONS = ("can't", "cant", "cannot", "can not", "couldn't", "not", "no longer", "don't", "dont", "unable to",
              "stopped", "quit", "gave up", "no more", "never")
@@ -113,26 +119,82 @@ def _first_at(text: str, phrases: Sequence[str]) -> Optional[int]:
     return min(found) if found else None
 
 
-def read_ecog_description(text: str) -> Optional[int]:
-    """The ECOG level a free description of a usual day names, or None."""
-    data = cues()
+SENTENCE = re.compile(r"[^.!?;]+[.!?;]*")
+CLAUSE_BREAK = re.compile(r"[.!?;,]|\b(?:but|though|although|except|otherwise|and\s+then|then|so|because|bc|cuz|since)\b")
+WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+                "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fourteen": 14, "sixteen": 16,
+                "a few": 3, "a couple of": 2}
+
+
+def _phrases_in(text: str, phrases: Sequence[str]) -> list[tuple[int, int]]:
+    return [(at, at + len(phrase)) for phrase in phrases for at in _find(text, phrase)]
+
+
+def _hours(match: "re.Match[str]") -> Optional[int]:
+    raw = match.group("n") or match.group("m")
+    if raw is None:
+        return None
+    return int(raw) if raw.isdigit() else WORD_NUMBERS.get(raw)
+
+
+def ecog_signals(text: str) -> list[str]:
+    """The signals (rows of `ecog.weights`) a description of a usual day gives."""
+    data = cues()["ecog"]
     lowered = _lower(text)
-    limits = [int(level) for level, phrases in data["ecog_limits"].items() if _has(text, phrases)]
-    still_works = False
-    for match in re.finditer(data["ecog_negated_activity"], lowered):
-        what = match.group("what").split()
-        if any(word in data["ecog_work_words"] for word in what[:3]):
-            limits.append(2)
-        else:
-            limits.append(1)
-    # Work that goes on ("office job 4 days a week") caps a lost side job at 1.
-    for phrase in ("still work", "still working", "office job", "my job", "days a week", "full days", "full time", "part time"):
-        if _find(lowered, phrase):
-            still_works = True
-    if limits:
-        level = max(limits)
-        return 1 if still_works and level == 2 and not _has(text, data["ecog_limits"][2]) else level
-    return 0 if _has(text, data["ecog_active"]) else None
+    signals: list[str] = []
+    # States first, longest phrase wins where two overlap ("not more than
+    # half" is not "more than half").
+    found = sorted(((start, end, name) for name, phrases in data["states"].items()
+                    for start, end in _phrases_in(lowered, phrases)), key=lambda f: (f[0] - f[1], f[0]))
+    taken: list[tuple[int, int]] = []
+    for start, end, name in found:
+        if any(start < e and s < end for s, e in taken):
+            continue
+        taken.append((start, end))
+        signals.append(name)
+    if re.search(data["bed_most_pattern"], lowered) and "bed_all" not in signals:
+        signals.append("bed_most")
+    for match in re.finditer(data["hours_down"], lowered):
+        hours = _hours(match)
+        if hours is not None:
+            signals.append("bed_most" if hours >= data["most_hours_from"] else "rest_some")
+    for match in re.finditer(data["hours_up"], lowered):
+        hours = _hours(match)
+        if hours is not None and hours <= data["few_hours_up_to"]:
+            signals.append("bed_most")
+    # Activities, clause by clause: done, or negated / given away.
+    cuts = [0] + [m.start() for m in CLAUSE_BREAK.finditer(lowered)] + [len(lowered)]
+    for a, b in zip(cuts, cuts[1:]):
+        clause = " " + lowered[a:b].strip(" .!?;,") + " "
+        spans = [span for span in taken if a <= span[0] < b]
+        free = "".join(" " if any(s - a <= i < e - a for s, e in spans) else ch for i, ch in enumerate(clause[1:-1]))
+        free = " " + free + " "
+        named = [kind for kind, words in data["activities"].items() if _phrases_in(free, words)]
+        if "heavy" in named:
+            # "stopped working on the rigs", "can't carry heavy groceries": the heavy part is meant.
+            named = ["heavy"] + [kind for kind in named if kind == "selfcare"]
+        negative = bool(re.search(data["clause_negative"], clause))
+        signals += [f"{kind}_{'not' if negative else 'done'}" for kind in named]
+    # Each signal counts once, however many words say it.
+    return list(dict.fromkeys(signals))
+
+
+def read_ecog_description(text: str) -> Any:
+    """The ECOG level (0-4) a free description of a usual day fits best,
+    UNKNOWN when it says the days vary or the helper cannot say, or None."""
+    data = cues()["ecog"]
+    signals = ecog_signals(text)
+    typical = "typical" in signals
+    signals = [s for s in signals if s != "typical"]
+    if "cannot_say" in signals and len(signals) == 1:
+        return UNKNOWN
+    if "varies" in signals and not typical:
+        return UNKNOWN
+    rows = [data["weights"][s] for s in signals if s in data["weights"]]
+    if not rows:
+        return None
+    totals = [sum(column) for column in zip(*rows)]
+    return max(range(len(totals)), key=lambda level: (totals[level], level))
 
 
 def read_ecog_number(message: ParsedMessage) -> Optional[int]:
@@ -157,14 +219,16 @@ def read_ecog_number(message: ParsedMessage) -> Optional[int]:
 
 def read_pain_number(message: ParsedMessage) -> tuple[Optional[int], bool]:
     """(score, sure): the pain number, not durations, dates or ages."""
-    explicit = [_as_int(v) for v in message.values("pain_score")]
-    explicit = [v for v in explicit if v is not None and 0 <= v <= 10]
-    if explicit:
-        return max(explicit), len(set(explicit)) == 1
     data = cues()
     lowered = message.text.lower()
-    kept: list[int] = []
-    numbers = [e for e in message.entities if e.get("entity") == "number"]
+    kept: list[tuple[int, int]] = []  # (value, where)
+    for entity in message.entities:
+        value = _as_int(entity.get("value")) if entity.get("entity") == "pain_score" else None
+        if value is not None and 0 <= value <= 10:
+            kept.append((value, int(entity.get("start") or 0)))
+    numbers = [] if kept else [e for e in message.entities if e.get("entity") == "number"]
+    scale = [(m.start(), m.end()) for m in re.finditer(data["pain_scale"], lowered)]  # "why 0 to 10?"
+    numbers = [e for e in numbers if not any(a <= int(e.get("start") or 0) < b for a, b in scale)]
     for entity in numbers:
         value = _as_int(entity.get("value"))
         if value is None or not 0 <= value <= 10:
@@ -174,11 +238,28 @@ def read_pain_number(message: ParsedMessage) -> tuple[Optional[int], bool]:
         before = re.findall(r"[a-z']+", lowered[max(0, start - 15):start])[-1:]
         if (after and after[0] in data["not_a_pain_number_after"]) or (before and before[0] in data["not_a_pain_number_before"]):
             continue
-        kept.append(value)
+        kept.append((value, start))
     if not kept:
         return None, True
+    values = {value for value, _ in kept}
+    if len(values) > 1:
+        corrected = [v for v, at in kept if re.search(data["pain_corrected"], lowered[max(0, at - 25):at])]
+        if corrected:
+            return corrected[-1], False
+        clause = {v: _clause_at(lowered, at) for v, at in kept}
+        now = [v for v, c in clause.items() if re.search(data["pain_now"], c) and not re.search(data["pain_earlier"], c)]
+        earlier = [v for v, c in clause.items() if re.search(data["pain_earlier"], c)]
+        if now and earlier:
+            return max(now), False
     # The question asks for the worst: "from a 9 down to a 4" is 9 (read back).
-    return max(kept), len(set(kept)) == 1
+    return max(values), len(values) == 1
+
+
+def _clause_at(text: str, at: int) -> str:
+    cuts = [0] + [m.start() for m in CLAUSE_BREAK.finditer(text)] + [len(text)]
+    start = max(c for c in cuts if c <= at)
+    end = min((c for c in cuts if c > at), default=len(text))
+    return text[start:end]
 
 
 def says_male(text: str) -> bool:
@@ -222,6 +303,16 @@ def volunteered(message: ParsedMessage, asked: Optional[str], reading: Any = Non
         facts["pregnancy"] = "not_applicable"
     facts.pop(asked or "", None)
     return facts
+
+
+def _an_active_day(message: ParsedMessage) -> bool:
+    """The classifier alone (the rules found nothing) at the daily-function
+    question, for a day read as up and about with nothing recent in it:
+    "walk the dog round the block" is how people tell a usual day."""
+    if any(e.get("entity") in (POSSIBLE_RED_FLAG, "red_flag") for e in message.entities):
+        return False
+    level = read_ecog_description(message.text)
+    return isinstance(level, int) and level <= 2 and not re.search(cues()["recent_words"], message.text.lower())
 
 
 def _function_not_news(message: ParsedMessage) -> bool:
@@ -275,11 +366,22 @@ def understand(question: Any, message: ParsedMessage, respondent: Optional[str] 
         return Reading(_button_value(question.answer_type, chosen.value))
     if stage == URGENT and qid == "performance_status" and _function_not_news(message):
         stage = CONFIRM
+    if stage == CONFIRM and qid == "performance_status" and _an_active_day(message):
+        stage = None
     if stage == URGENT:
         return Reading(red_flag=URGENT)
-    value, sure = _typed_value(question, message, buttons)
+    if stage is None and asks_back(message.text):
+        return Reading()
+    value, sure = _typed_value(question, message, buttons, respondent)
+    if sure and value is not None and asks_if_counts(message.text):
+        sure = False  # "adrenal gland, does that count?": read back, not taken as said
     if value is not None and not question.accepts(value):
         value, sure = None, True  # e.g. "not sure" to "for yourself or someone else?": asked again
+    if (qid == "red_flags" and stage is None and value == "yes" and not message.first("choice")
+            and len(re.findall(r"[a-z']+", message.text.lower())) > SHORT_YES_WORDS):
+        # A long message read as yes with no symptom the rules found ("I've
+        # had a bad knee for years, my walking is the same"): asked about once.
+        return Reading(red_flag=CONFIRM)
     if stage == CONFIRM and qid == "red_flags":
         # The safety question itself: a clear answer is the answer; a denial
         # that names the symptoms ("legs fine, no bladder trouble": the rules
@@ -297,22 +399,62 @@ def understand(question: Any, message: ParsedMessage, respondent: Optional[str] 
     return Reading(value, sure, stage, also)
 
 
+def _all_questions(text: str) -> bool:
+    sentences = [m.group().strip() for m in SENTENCE.finditer(text) if m.group().strip()]
+    return bool(sentences) and all(s.endswith("?") for s in sentences)
+
+
+def ordinal_choice(text: str, buttons: Sequence[Button]) -> Optional[Button]:
+    """The button picked by its place: "the fourth one", "option 2", "the last one"."""
+    data = cues()
+    found = re.search(data["ordinal_choice"], text.lower())
+    choices = [b for b in buttons if b.value != UNKNOWN]
+    if not found or not choices:
+        return None
+    place = int(found.group("number")) if found.group("number") else data["ordinal_places"][found.group("word")]
+    if place == -1:
+        return choices[-1]
+    return choices[place - 1] if 1 <= place <= len(choices) else None
+
+
+def asks_back(text: str) -> bool:
+    """Every sentence is a question, and one asks what the question means."""
+    return _all_questions(text) and bool(re.search(cues()["asks_meaning"], text.lower()))
+
+
+def asks_if_counts(text: str) -> bool:
+    """An answer offered as a question: "adrenal gland, does that count?"."""
+    return _all_questions(text) and bool(re.search(cues()["asks_if_counts"], text.lower()))
+
+
 YEAR = re.compile(r"\bborn\s+(?:in\s+)?((?:19|20)\d\d)\b")
+MONTHS = r"(?:january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec|spring|summer|fall|autumn|winter|christmas)"
+COMING_BIRTHDAY = re.compile(r"\s+(?:come|this\s+coming|next)\s+(?:the\s+)?" + MONTHS + r"\b")
+AGE_NOW = re.compile(r"\b(?:so|still|now|currently)\s+(\d{1,3})\b(?!\s*(?:yrs?|years?|months?|weeks?|days?))|\b(\d{1,3})\s+(?:still|now|right\s+now|at\s+the\s+moment)\b")
 TURNING = re.compile(r"\b(?:i[''’]?ll\s+be|he[''’]?ll\s+be|she[''’]?ll\s+be|will\s+be|turning|turns)\s+(\d{1,3})\b")
+
+
+CONTRAST = re.compile(r"\b(?:but|though|however|although)\b")
 
 
 def read_respondent(message: ParsedMessage) -> tuple[Any, bool]:
     data = cues()
-    helper = _first_at(message.text, data["respondent_caregiver"])
-    own = _first_at(message.text.replace("’", "'"), data["respondent_self"])
+    text = message.text.replace("’", "'")
+    helper = _first_at(text, data["respondent_caregiver"])
+    own = _first_at(text, data["respondent_self"])
+    if re.match(r"\s*me\b", text.lower()):
+        own = 0  # "me, my mom set this up": "me" first is the answer
     if helper is None and own is None:
-        return None, True
-    if own is None or (helper is not None and helper < own):
-        return "caregiver", True
-    return "self", True
+        return ("self", True) if _first_at(text, data["respondent_self_weak"]) is not None else (None, True)
+    if own is None or helper is None:
+        return ("caregiver" if own is None else "self"), True
+    contrast = CONTRAST.search(text.lower())
+    if contrast and _first_at(text[contrast.end():], data["respondent_self"]) is not None:
+        return "self", True
+    return ("caregiver" if helper < own else "self"), True
 
 
-def read_age_words(message: ParsedMessage) -> tuple[Any, bool]:
+def read_age_words(message: ParsedMessage, respondent: Optional[str] = None) -> tuple[Any, bool]:
     lowered = message.text.lower()
     born = YEAR.search(lowered)
     if born:
@@ -321,10 +463,27 @@ def read_age_words(message: ParsedMessage) -> tuple[Any, bool]:
     turning = TURNING.search(lowered)
     if turning and 0 < int(turning.group(1)) < 120:
         return int(turning.group(1)) - 1, False
-    ages = {v for v in (_as_int(a) for a in message.values("age")) if v is not None}
-    numbers = {v for v in (_as_int(n) for n in message.values("number")) if v is not None and 0 < v < 120}
+    def own(entity: dict[str, Any]) -> bool:  # a patient's "52, my husband is 55": 55 is his
+        if respondent == "caregiver":
+            return True  # a helper's "my mom is 74" is the patient's age
+        end = int(entity.get("end") or 0)
+        before = lowered[max(0, end - 45):end].rsplit(str(entity.get("value")), 1)[0]
+        return not re.search(cues()["age_of_someone_else"], before)
+
+    ages = {v for v in (_as_int(e.get("value")) for e in message.entities if e.get("entity") == "age" and own(e)) if v is not None}
+    numbers = {v for v in (_as_int(e.get("value")) for e in message.entities if e.get("entity") == "number" and own(e))
+               if v is not None and 0 < v < 120}
+    said = [e for e in message.entities if e.get("entity") in ("age", "number") and own(e) and _as_int(e.get("value"))]
+    others = [e for e in message.entities if e.get("entity") in ("age", "number") and not own(e)]
+    if others and len(ages | numbers) == 1:
+        return next(iter(ages | numbers)), False  # "52, my husband is 55": 52, read back
+    if len(ages | numbers) == 1 and any(COMING_BIRTHDAY.match(lowered[int(e.get("end") or 0):]) for e in said):
+        return next(iter(ages | numbers)) - 1, False  # "eighty-two come June": 81 now, read back
     if len(ages | numbers) > 1:
-        return max(ages or numbers), False  # "83 in august so 82 now": read back
+        now = AGE_NOW.search(lowered)
+        if now and int(now.group(1) or now.group(2)) in ages | numbers:
+            return int(now.group(1) or now.group(2)), False  # "83 in May, so 82 still": read back
+        return max(ages or numbers), False
     if not ages and not numbers and message.first("age") is None:
         if _has(message.text, cues()["age_minor_words"]):
             return "minor", False
@@ -361,16 +520,54 @@ def read_breastfeeding_words(message: ParsedMessage) -> tuple[Any, bool]:
 
 def read_visceral_words(message: ParsedMessage) -> tuple[Any, bool]:
     data = cues()
-    if message.first("answer") == "unsure" or message.intent == "dont_know":
+    lowered = _lower(message.text)
+    for organ in data["visceral_organs"]:
+        if any(re.match(data["visceral_organ_yes"], lowered[at + len(organ):]) for at in _find(lowered, organ)):
+            return "yes", True  # "lungs yes, brain no, liver not sure"
+    if message.first("answer") == "unsure" or message.intent == "dont_know" or re.search(data["results_pending"], message.text.lower()):
         return UNKNOWN, True
     if _has(message.text, data["visceral_bones_only"]):
         return "no", True
     lowered = _lower(message.text)
-    organs = [o for o in data["visceral_organs"] for at in _find(lowered, o)
-              if not re.match(r"\s*(?:cancer|ca)\b", lowered[at + len(o):])]
-    if organs:
+    spread, clear = [], []
+    for organ in data["visceral_organs"]:
+        for at in _find(lowered, organ):
+            before, after = lowered[max(0, at - 40):at], lowered[at + len(organ):at + len(organ) + 40]
+            if re.match(r"\s*(?:cancer|ca)\b", after) or re.search(data["visceral_organ_origin"], before):
+                continue  # "lung cancer", "it started in my lung": where it began
+            if re.search(data["visceral_organ_clear"], after) or re.search(data["visceral_organ_denied"], before):
+                clear.append(organ)
+            else:
+                spread.append(organ)
+    if spread:
         return "yes", message.first("answer") not in ("likely_yes", "likely_no")
+    if clear:
+        return "no", True
     return None, True
+
+
+def places_of_radiation(message: ParsedMessage) -> ParsedMessage:
+    """The message without spine places named in sentences about the pain
+    now rather than the radiation ("they did my neck. The pain now is lower
+    down, around my waist" was radiation to the neck only)."""
+    data = cues()
+    sentences = [m for m in SENTENCE.finditer(message.text) if m.group().strip()]
+    if len(sentences) < 2:
+        return message  # "yes, the same spot that hurts now": one sentence, one place
+
+    def about_pain_only(sentence: str) -> bool:
+        return bool(re.search(data["pain_words"], sentence)) and not re.search(data["radiation_words"], sentence)
+
+    if not any(re.search(data["radiation_words"], m.group().lower()) for m in sentences):
+        return message
+    kept = []
+    for entity in message.entities:
+        if entity.get("entity") in ("spine_region", "spine_level") and entity.get("start") is not None:
+            sentence = next((m.group() for m in sentences if m.start() <= int(entity["start"]) < m.end()), "")
+            if about_pain_only(sentence.lower()):
+                continue
+        kept.append(entity)
+    return ParsedMessage(message.text, message.intent, tuple(kept))
 
 
 def read_prior_radiation_words(message: ParsedMessage) -> tuple[Any, bool]:
@@ -379,13 +576,23 @@ def read_prior_radiation_words(message: ParsedMessage) -> tuple[Any, bool]:
         return [], True
     if _has(message.text, data["radiation_none"]):
         return "no", True
+    # A spine level named beside another part ("SBRT to L1 and gamma knife to
+    # the brain") is spine radiation; a hedge about the spine is left to the
+    # shared readers ("radiotherapy for her lung, not sure if it hit the spine").
+    if message.values("spine_level"):
+        return None, True
     if _has(message.text, data["radiation_elsewhere"]):
+        return "no", False
+    unsure = message.first("answer") == "unsure" or message.intent == "dont_know"
+    if not unsure and not message.values("spine_region") and re.search(data["radiation_other_part"], message.text.lower()):
         return "no", False
     return None, True
 
 
 def read_spine_mets_words(message: ParsedMessage) -> tuple[Any, bool]:
     data = cues()
+    if re.search(data["results_pending"], message.text.lower()):
+        return UNKNOWN, True
     if message.first("answer") in ("no", "unsure", "likely_no") or message.intent in ("deny", "dont_know"):
         return None, True
     spine = _has(message.text, data["spine_mets_words"]) or bool(message.values("spine_level") or message.values("spine_region"))
@@ -430,6 +637,19 @@ def read_cancer_words(message: ParsedMessage) -> tuple[Any, bool]:
     return None, True
 
 
+def read_cord_words(message: ParsedMessage) -> tuple[Any, bool]:
+    """What a doctor said about the cord or nerves, in the doctor's words."""
+    data = cues()
+    lowered = message.text.lower()
+    if re.search(data["results_pending"], lowered):
+        return UNKNOWN, True
+    if re.search(data["cord_no"], lowered):
+        return "no", False
+    if re.search(data["cord_yes"], lowered) and message.first("answer") not in ("no", "unsure", "likely_no"):
+        return "yes", False
+    return None, True
+
+
 # Questions where a plain yes or no beats the word reader ("yes I can come").
 STANCE_FIRST = frozenset({"spine_mets_confirmed", "able_to_attend", "visceral_metastases", "breastfeeding"})
 WORD_READERS = {
@@ -442,21 +662,28 @@ WORD_READERS = {
     "spine_mets_confirmed": read_spine_mets_words,
     "able_to_attend": read_attend_words,
     "primary_cancer": read_cancer_words,
+    "cord_compression_told": read_cord_words,
 }
 
 
-def _typed_value(question: Any, message: ParsedMessage, buttons: Sequence[Button]) -> tuple[Any, bool]:
+def _typed_value(question: Any, message: ParsedMessage, buttons: Sequence[Button],
+                 respondent: Optional[str] = None) -> tuple[Any, bool]:
     """(value, sure) of a typed answer: the question's own word reader first,
     then the shared readers of actions/answers.py."""
     answer_type, qid = question.answer_type, question.id
     hedge = message.first("answer")
+    if answer_type == "prior_radiation":
+        message = places_of_radiation(message)
+    placed = ordinal_choice(message.text, buttons)
+    if placed is not None:
+        return _button_value(answer_type, placed.value), False
     words = WORD_READERS.get(qid)
     if words is not None and qid in STANCE_FIRST:
         said = interpret(qid, answer_type, message, buttons)
         if said in ("yes", "no") and READERS[answer_type](qid, message) is not None and hedge not in ("likely_yes", "likely_no"):
             return said, True
     if words is not None:
-        value, sure = words(message)
+        value, sure = read_age_words(message, respondent) if words is read_age_words else words(message)
         if value is not None:
             return value, sure
     if answer_type == "pain":
@@ -478,6 +705,8 @@ def _typed_value(question: Any, message: ParsedMessage, buttons: Sequence[Button
     from_reader = READERS[answer_type](qid, message) is not None
     if answer_type == "pain" and isinstance(value, int):
         return None, True  # only durations, dates or ages: ask for the pain number
+    if hedge in ("likely_yes", "likely_no") and re.search(cues()["results_pending"], message.text.lower()):
+        return UNKNOWN, True  # "I don't think so but I'd have to ask her": not sure
     if hedge in ("likely_yes", "likely_no") and answer_type in ("yes_no", "prior_radiation", "pregnancy"):
         # A hedge is read back, and never becomes a hard answer that excludes.
         leaning_yes = hedge == "likely_yes"

@@ -25,6 +25,10 @@ from nlu.extract.pipeline import token_range
 FLAGS = ("weakness", "walking", "numbness", "bladder_bowel", "band_pain")
 WARNING_SIGNS = ("worsening_pain", "cough_pain", "night_pain")
 _MACRO = re.compile(r"\{([a-z_]+)\}")
+# Roles of a possible red flag told about someone else: for a helper,
+# "my dad" is the patient (urgent at once); "her sister" is not (asked about).
+OTHER_PERSON_ROLE = "other_person"
+THIRD_PERSON_ROLE = "third_person"
 _THIRD_PERSON = re.compile(r"\b(?:she|he|her|his|him|they|their|them)\b", re.IGNORECASE)
 _FIRST_PERSON = re.compile(r"\b(?:i|i[''’]?m|im|i[''’]?ve|ive|my|me)\b", re.IGNORECASE)
 
@@ -97,6 +101,9 @@ class RedFlagRules:
         self.still_urgent_when = [compile_({"r": r}, "r", f"still_urgent_when {i}") for i, r in enumerate(data.get("still_urgent_when") or [])]
         self.resolved_when = [compile_({"r": r}, "r", f"resolved_when {i}") for i, r in enumerate(data.get("resolved_when") or [])]
         self.other_person_when = [compile_({"r": r}, "r", f"other_person_when {i}") for i, r in enumerate(data.get("other_person_when") or [])]
+        self.asked_when = [compile_({"r": r}, "r", f"asked_when {i}") for i, r in enumerate(data.get("asked_when") or [])]
+        self.asked_reports = compile_(data, "asked_reports", "asked_reports") if data.get("asked_reports") else None
+        self.third_person_when = [compile_({"r": r}, "r", f"third_person_when {i}") for i, r in enumerate(data.get("third_person_when") or [])]
         self.exclusions: List[Exclusion] = []
         for index, item in enumerate(data.get("exclusions") or []):
             where = f"exclusion {index}"
@@ -171,10 +178,11 @@ class RedFlagRules:
                     found.append(Entity(self.possible_entity, cand.flag, cand.start, cand.end, role))
                 continue
             # Old or explained first: even a helper's report of it is asked about.
-            if self.possible_entity and (cand.possible or resolved or (doubted and self._doubted(text, cand, sentence_of))):
+            asked = self._asked(text, cand, sentence_of)
+            if self.possible_entity and (cand.possible or resolved or asked or (doubted and self._doubted(text, cand, sentence_of))):
                 found.append(Entity(self.possible_entity, cand.flag, cand.start, cand.end))
             elif self.possible_entity and self._someone_else(text, cand, sentence_of):
-                found.append(Entity(self.possible_entity, cand.flag, cand.start, cand.end, "other_person"))
+                found.append(Entity(self.possible_entity, cand.flag, cand.start, cand.end, self._whose(text, cand, sentence_of)))
             else:
                 found.append(Entity(self.entity, cand.flag, cand.start, cand.end))
         return found
@@ -187,13 +195,38 @@ class RedFlagRules:
         if not any(r.search(text) for r in relations):
             return False
         start, end = sentence_of(cand.start) if sentence_of else (0, len(text))
-        sentence = text[start:end]
+        # A relation inside the finding itself is not its subject: "he needs
+        # his son's arm to walk" is his own symptom.
+        sentence = text[start:cand.start] + " " + text[cand.end:end]
         if not (any(r.search(sentence) for r in relations) or _THIRD_PERSON.search(sentence)):
             return False
         before = text[max(start, cand.start - 30):cand.start]
         for relation in relations:
             before = relation.sub(" ", before)
         return not _FIRST_PERSON.search(before)
+
+    def _whose(self, text: str, cand: Candidate, sentence_of: Optional[SentenceOf]) -> str:
+        """other_person ("my dad": for a helper, the patient) or third_person
+        ("her sister": a relative of the person the chat is about)."""
+        start, end = sentence_of(cand.start) if sentence_of else (0, len(text))
+        sentence = text[start:cand.start] + " " + text[cand.end:end]
+        third = any(r.search(sentence) for r in self.third_person_when if r is not None)
+        own = any(r.search(sentence) and not any(t.search(m.group()) for t in self.third_person_when if t is not None)
+                  for r in self.other_person_when if r is not None for m in r.finditer(sentence))
+        return THIRD_PERSON_ROLE if third and not own else OTHER_PERSON_ROLE
+
+    def _asked(self, text: str, cand: Candidate, sentence_of: Optional[SentenceOf]) -> bool:
+        """Named in a question that does not say it is new or worse."""
+        start, end = sentence_of(cand.start) if sentence_of else (0, len(text))
+        sentence = text[start:end]
+        if self.asked_reports is not None and self.asked_reports.search(sentence):
+            return False
+        def asks_first(match: "Optional[re.Match[str]]") -> bool:
+            where = match.start("q") if match and "q" in match.re.groupindex else 0
+            return bool(match) and where <= cand.start - start
+
+        return any(asks_first(r.search(sentence)) for r in self.asked_when if r is not None) and not any(
+            r.search(sentence) for r in self.still_urgent_when if r is not None)
 
     def _doubted(self, text: str, cand: Candidate, sentence_of: Optional[SentenceOf]) -> bool:
         """Old, stable or explained, unless its own sentence says new or worse."""

@@ -184,3 +184,194 @@ def test_round_three_classes_are_caught(text: str) -> None:
                                   "Non, pas de faiblesse"])
 def test_other_senses_are_not_emergencies(text: str) -> None:
     assert reading("red_flags", text).red_flag != URGENT
+
+
+# --- classes from sealed round 4 (new wordings) -------------------------------
+
+@pytest.mark.parametrize("question,text,respondent", [
+    (None, "my hands have become clumsy this week and I keep fumbling the fork", "self"),
+    ("pain_score", "7. my grip has gone weak, can't fasten my coat since Tuesday", "self"),
+    ("age", "59, and since Friday I can barely get to the kitchen without holding on", "self"),
+    ("primary_cancer", "prostate. he needs his son's arm to walk now", "caregiver"),
+    ("able_to_attend", "maybe, she's in a wheelchair now since last week", "caregiver"),
+    ("breastfeeding", "no. my legs keep folding under me since yesterday", "self"),
+    ("red_flags", "yes, my legs just won't go properly", "self"),
+    ("respondent", "for my dad, he's had trouble holding his water since the weekend", "caregiver"),
+    ("primary_cancer", "bowel. a few wet accidents lately which is new", "self"),
+    ("cord_compression_told", "no but the ache wraps round both sides to my stomach since Monday", "self"),
+])
+def test_round4_emergency_classes_are_urgent(question: Optional[str], text: str, respondent: str) -> None:
+    assert reading(question, text, respondent=respondent).red_flag == URGENT
+
+
+@pytest.mark.parametrize("question,text,respondent", [
+    ("visceral_metastases", "no. I use a walker", "self"),  # an aid without "now": asked about
+    ("red_flags", "my fingers tingle after each infusion and the team knows, same every cycle", "self"),
+    ("breastfeeding", "No. His brother had a hip operation and he's the one who can't walk far", "caregiver"),
+])
+def test_round4_uncertain_or_someone_elses_symptom_is_asked_about(question: str, text: str, respondent: str) -> None:
+    assert reading(question, text, respondent=respondent).red_flag == CONFIRM
+
+
+def test_another_sense_of_weakness_is_no_symptom() -> None:
+    assert reading("red_flags", "the only weakness he's got is for butter tarts", respondent="caregiver").red_flag is None
+
+
+def test_a_question_about_the_question_is_asked_again_not_read_as_yes() -> None:
+    said = reading("red_flags", "what does trouble walking mean here?")
+    assert said.red_flag is None and said.value is None
+    assert reading("performance_status", "what do you mean by usual?").value is None
+
+
+def test_an_answer_offered_as_a_question_is_read_back() -> None:
+    said = reading("visceral_metastases", "a spot in the adrenal, would that count?")
+    assert said.value == "yes" and said.sure is False
+
+
+@pytest.mark.parametrize("text,level", [
+    ("I play hockey twice a week and coach my daughter's team", 0),
+    ("I still do the cooking and the shopping, my husband has taken over the snow shovelling", 1),
+    ("Can't manage the housework any more, but I wash and dress myself and I'm up most of the day", 2),
+    ("He's in his recliner most of the day and I help him shower", 3),
+    ("She is stuck in bed and we do all her care", 4),
+    ("Retired from the railway, I garden and walk the dog every morning but leave the heavy lifting to my son", 1),
+])
+def test_ecog_descriptions_are_read_against_the_whole_scale(text: str, level: int) -> None:
+    assert read_ecog_description(text) == level
+
+
+def test_ecog_a_day_that_varies_or_a_helper_who_cannot_say_is_not_sure() -> None:
+    assert read_ecog_description("every day is different, some days I'm fine and some days I stay in bed") == "unknown"
+    assert read_ecog_description("I couldn't say, I only see him on weekends") == "unknown"
+
+
+@pytest.mark.parametrize("text,who", [
+    ("I'm filling this in, helping my grandmother", "caregiver"),
+    ("my daughter set it up but it's my own cancer", "self"),
+    ("myself, but my son drives me to appointments", "self"),
+])
+def test_respondent_weak_self_words_do_not_beat_a_helper(text: str, who: str) -> None:
+    assert reading("respondent", text).value == who
+
+
+@pytest.mark.parametrize("text,value", [
+    ("it began in the kidney, the scans say no other organs", "no"),
+    ("liver's clear and the lungs are fine", "no"),
+    ("there's a spot on the liver", "yes"),
+])
+def test_organs_named_as_the_start_or_as_clear_are_no_spread(text: str, value: str) -> None:
+    assert reading("visceral_metastases", text).value == value
+
+
+def test_places_in_a_sentence_about_the_pain_are_not_where_radiation_was() -> None:
+    assert reading("prior_spine_radiation", "They treated my upper back. The pain now is in my neck.").value == ["thoracic"]
+    assert reading("prior_spine_radiation", "SBRT to T10 and whole brain radiation too").value != "no"
+    said = reading("prior_spine_radiation", "only radiotherapy to the breast")
+    assert said.value == "no" and said.sure is False
+
+
+@pytest.mark.parametrize("text,score", [
+    ("it was a 9 last week, today more like a 4", 4),
+    ("a five, sorry I mean seven", 7),
+    ("3 this morning, 8 last night", 8),  # last night is within the last day: the worst counts
+])
+def test_pain_with_several_numbers_takes_the_number_meant(text: str, score: int) -> None:
+    said = reading("pain_score", text)
+    assert said.value == score and said.sure is False
+
+
+def test_age_said_as_now_beats_a_coming_birthday() -> None:
+    said = reading("age", "60 next month, so 59 right now")
+    assert said.value == 59 and said.sure is False
+
+
+def test_what_a_doctor_said_about_the_cord_in_their_words() -> None:
+    assert reading("cord_compression_told", "it's close to the cord but not pressing on it yet").value == "no"
+    assert reading("cord_compression_told", "the doctor said it's pressing on the nerves").value == "yes"
+
+
+def test_a_test_still_to_come_or_a_question_for_someone_else_is_not_sure() -> None:
+    assert reading("spine_mets_confirmed", "still waiting for the bone scan").value == "unknown"
+    assert reading("red_flags", "I don't think so, but I'd have to ask him", respondent="caregiver").value == "unknown"
+
+
+@pytest.mark.parametrize("text,value", [
+    ("no chance at all", "no"),
+    ("went through the change years ago", "not_applicable"),
+    ("I'd like to go over that with the nurse", "prefer_discuss"),
+])
+def test_pregnancy_wordings(text: str, value: str) -> None:
+    assert reading("pregnancy", text).value == value
+
+
+# --- classes from sealed round 5 (new wordings) -------------------------------
+
+@pytest.mark.parametrize("question,text", [
+    (None, "quick one: will numbness in my feet stop me joining?"),
+    ("pain_score", "does pain have to go down the leg to matter?"),
+    ("prior_spine_radiation", "after the radiotherapy, is tingling in the hands something to report?"),
+])
+def test_a_symptom_named_in_a_question_is_not_urgent(question: Optional[str], text: str) -> None:
+    assert reading(question, text).red_flag != URGENT
+
+
+def test_a_question_that_tells_of_a_symptom_is_still_urgent() -> None:
+    assert reading(None, "is it normal that my legs went numb this morning?").red_flag == URGENT
+
+
+@pytest.mark.parametrize("question,text", [
+    ("performance_status", "I can't stand sitting around so I still work full time"),
+    ("contact", "can't stand phone calls, email me please"),
+    ("respondent", "for my uncle, he's gone numb to all the appointments"),
+])
+def test_other_senses_of_cant_stand_and_numb(question: str, text: str) -> None:
+    q = None if question == "contact" else question
+    assert reading(q, text, respondent="caregiver" if question == "respondent" else "self").red_flag is None
+
+
+def test_pads_or_a_diaper_are_asked_about_and_a_band_of_pain_is_urgent() -> None:
+    assert reading("performance_status", "mostly option two, though I wear pads now").red_flag == CONFIRM
+    assert reading("spine_region", "middle of the back, it bands round my ribs since Friday").red_flag == URGENT
+
+
+def test_a_long_yes_at_the_safety_question_without_a_symptom_is_asked_about() -> None:
+    assert reading("red_flags", "I have had a stiff shoulder for ages from golf and it's unchanged").red_flag == CONFIRM
+    plain = reading("red_flags", "yes")
+    assert plain.value == "yes" and plain.sure and plain.red_flag is None  # recorded: urgent care at once
+
+
+def test_a_button_picked_by_its_place_is_read_back() -> None:
+    said = reading("performance_status", "the second option I think")
+    assert said.value == 1 and said.sure is False
+    assert reading("performance_status", "the last one").value == 4  # "Not sure" is not a place
+
+
+def test_the_pain_scale_itself_is_not_a_pain_number() -> None:
+    assert reading("pain_score", "is it 1 to 10 or 0 to 10? mine is bad").value is None
+
+
+def test_a_patients_age_not_their_relatives_and_a_birthday_to_come() -> None:
+    said = reading("age", "61, my wife is 58")
+    assert said.value == 61 and said.sure is False
+    assert reading("age", "my dad is 77, I'm 50", respondent="caregiver").value in (77, 50)  # read back either way
+    assert reading("age", "seventy come October").value == 69
+    assert reading("age", "he turned 80 in May", respondent="caregiver").value == 80
+
+
+def test_organs_answered_one_by_one() -> None:
+    assert reading("visceral_metastases", "liver yes, lungs no").value == "yes"
+    assert reading("visceral_metastases", "all clear apart from my spine").value == "no"
+
+
+@pytest.mark.parametrize("text,level", [
+    ("mostly in my recliner, my daughter helps me bathe", 3),
+    ("in bed or the couch most of the time, I can still get myself to the toilet", 3),
+    ("on sick leave since spring; I wash, dress and walk to the corner store", 2),
+])
+def test_ecog_round5_descriptions(text: str, level: int) -> None:
+    assert read_ecog_description(text) == level
+
+
+def test_relation_words_alone_name_a_helper() -> None:
+    assert reading("respondent", "Dad. He's in Lethbridge and I'm typing from home").value == "caregiver"
+    assert reading("respondent", "me, my grandson set this up").value == "self"
