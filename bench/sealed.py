@@ -31,10 +31,25 @@ from bench.nlu_eval import _parse_all
 NOT_A_QUESTION = ("greeting", "contact")
 
 
-def _same(question: Any, got: Any, want: Any) -> bool:
+def _same(question: Any, got: Any, want: Any, trial: Any = None) -> bool:
+    """The bot's value is the label's. A label is read as the trial file reads
+    a button value (a single region stands for a one-item list: round 5 wrote
+    "lumbar" for ["lumbar"]); a label "other" for a cancer the bot names more
+    precisely (colorectal, thyroid...) is the same when the criterion result
+    is the same (the helper saw only the button values)."""
     if got is None or want is None:
         return got is None and want is None
-    return question.values.normalise(got) == question.values.normalise(want)
+    label = question.values.from_button(want)
+    if question.values.normalise(got) == label:
+        return True
+    if trial is not None and want == "other" and question.answer_type == "cancer":
+        return _result(trial, question.id, got) == _result(trial, question.id, want)
+    return False
+
+
+def _result(trial: Any, qid: str, value: Any) -> Optional[str]:
+    rows = evaluate(trial, {qid: value}).criteria
+    return next((r.status for r in rows if r.question_id == qid), None)
 
 
 def _excludes(trial: Any, qid: str, value: Any) -> bool:
@@ -74,7 +89,7 @@ def score_answers(trial: Any, items: list[dict[str, Any]], readings: list[Readin
             kind = "red_flag_check"  # one tap, then the question again
         elif reading.value is None:
             kind = "right" if want is None else "asked_again"
-        elif _same(question, reading.value, want):
+        elif _same(question, reading.value, want, trial):
             kind = "right" if reading.sure else "confirmed_right"
         elif not reading.sure:
             kind = "confirmed_wrong"  # the patient taps no: asked again
@@ -92,7 +107,7 @@ def score_answers(trial: Any, items: list[dict[str, Any]], readings: list[Readin
             totals["also_n"] += 1
             if got_fact is None:
                 totals["also_left_to_ask"] += 1
-            elif _same(trial.question(other), got_fact, fact):
+            elif _same(trial.question(other), got_fact, fact, trial):
                 totals["also_filled"] += 1
             else:
                 totals["also_wrong"] += 1
