@@ -18,6 +18,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.answers import UNKNOWN
 from actions.criteria import is_applicable, next_question
 from actions.red_flag_check import check_answer
 from actions.safe_action import SafeAction
@@ -132,6 +133,11 @@ class ValidatePrescreenForm(SafeAction):
                 answers["red_flags"] = "yes"
                 return events + [SlotSet("red_flags", "yes")], None
             dispatcher.utter_message(response="utter_red_flag_check_no" if said == "no" else "utter_red_flag_check_unsure")
+            if qid == "red_flags" and value is None:
+                # The safety question answered with something old or explained:
+                # confirmed not new, that is its answer; else "not sure" (the
+                # advice was just given). Asking it again would be a loop.
+                value = "no" if said == "no" else UNKNOWN
             if qid and value is not None and qid not in answers:
                 events += self._record(tracker, qid, value, pending.get("also") or {}, answers)
             return events, None

@@ -288,3 +288,20 @@ async def test_a_retried_hand_off_without_the_saved_id_reuses_the_same_referral(
     assert len(Outbox().pending()) == 1
     later, _ = await run(ActionSubmitReferral(), tracker({**slots, "consent_time": "2026-11-27T11:00:00+00:00"}, active_loop=None))
     assert slot_events(later)["referral_id"] != slot_events(first)["referral_id"]
+
+
+async def test_the_safety_question_answered_with_an_old_symptom_confirmed_not_new_is_a_no() -> None:
+    # Asking the safety question again after "No, it is not [new]" would be a loop.
+    slots = {"respondent": "self", "red_flags": None, "requested_slot": "red_flag_check", "red_flag_check": "/choose",
+             "check_pending": {"kind": "red_flag_check", "question": "red_flags", "value": None, "also": {}}}
+    events, dispatcher = await run(ValidatePrescreenForm(), tracker(slots, '/choose{"choice": "no"}', intent="choose",
+                                                                    entities=[{"entity": "choice", "value": "no"}],
+                                                                    pending=("red_flag_check",)))
+    set_ = slot_events(events)
+    assert responses(dispatcher) == ["utter_red_flag_check_no"]
+    assert set_["red_flags"] == "no" and set_["requested_slot"] == "age"
+    events, dispatcher = await run(ValidatePrescreenForm(), tracker(slots, '/choose{"choice": "unknown"}', intent="choose",
+                                                                    entities=[{"entity": "choice", "value": "unknown"}],
+                                                                    pending=("red_flag_check",)))
+    assert responses(dispatcher) == ["utter_red_flag_check_unsure"]
+    assert slot_events(events)["red_flags"] == "unknown"
