@@ -19,7 +19,7 @@ mkdir -p "$results"
 
 # Which environment runs which folder: Rasa pins pydantic 1 and SQLAlchemy 1.4.
 RASA_SIDE=(tests/unit tests/e2e tests/test_rasa_project.py tests/test_sealed_sets.py)
-API_SIDE=(tests/api tests/browser tests/reliability tests/privacy)
+API_SIDE=(tests/api tests/browser tests/reliability tests/privacy tests/conversations)
 existing() { for path in "$@"; do [ -e "$path" ] && echo "$path"; done; }
 
 "$PY" -m pytest $(existing "${RASA_SIDE[@]}") --junitxml="$results/rasa.xml" "$@"

@@ -1,0 +1,302 @@
+"""Play the testers' conversation stories (tests/conversations/*.yml) against
+the real system, through the public chat gateway, and report in plain words.
+
+    python -m tests.conversations.runner                      # every story file
+    python -m tests.conversations.runner tests/conversations/safety.yml
+    python -m tests.conversations.runner -k "16-year-old"     # stories whose name holds this
+    python -m tests.conversations.runner --base https://staging.example.org
+
+Without --base the whole system is started the way scripts/start.sh starts it
+(action server, Rasa, API, delivery worker) on free ports and a throwaway
+data folder, and stopped at the end. The story format is in README.md here.
+Exit code 0 when every story passed, 1 otherwise; --junit writes JUnit XML.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+STEP_KEYS = frozenset({"say", "tap", "expect", "until", "answers"})
+EXPECT_KEYS = frozenset({"asks", "outcome", "urgent", "says", "never_says", "buttons"})
+MAX_TURNS_UNTIL = 30  # an `until` step that takes longer is a loop: the story fails
+
+
+class StoryError(ValueError):
+    """A story file a tester has to fix (said with the file and the story)."""
+
+
+@dataclass
+class Turn:
+    said: str  # what the patient sent, as they would see it ("(tapped) Yes")
+    status: int
+    reply: dict[str, Any]
+
+    @property
+    def texts(self) -> list[str]:
+        return [m.get("text") or "" for m in self.reply.get("messages") or []]
+
+    @property
+    def buttons(self) -> list[str]:
+        return [b["title"] for m in self.reply.get("messages") or [] for b in m.get("buttons") or []]
+
+
+@dataclass
+class Result:
+    name: str
+    source: str
+    turns: list[Turn] = field(default_factory=list)
+    failure: Optional[str] = None
+
+    @property
+    def passed(self) -> bool:
+        return self.failure is None
+
+
+class Gateway:
+    """One conversation through POST /chat/sessions and /chat/messages."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base.rstrip("/")
+        self.token = ""
+        self.last: dict[str, Any] = {}
+
+    def _post(self, path: str, body: Optional[dict[str, str]]) -> tuple[int, dict[str, Any]]:
+        request = urllib.request.Request(
+            self.base + path, data=json.dumps(body or {}).encode(), method="POST",
+            headers={"Content-Type": "application/json", "X-Chat-Session": self.token},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as refused:  # the gateway answers kindly on errors too
+            return refused.code, json.loads(refused.read() or b"{}")
+
+    def open(self) -> Turn:
+        status, reply = self._post("/chat/sessions", None)
+        self.token = reply.get("session_id") or ""
+        self.last = reply
+        return Turn("(opens the chat)", status, reply)
+
+    def say(self, text: str) -> Turn:
+        status, reply = self._post("/chat/messages", {"text": text})
+        self.last = reply if status == 200 else self.last
+        return Turn(text, status, reply)
+
+    def tap(self, title: str) -> Turn:
+        for message in self.last.get("messages") or []:
+            for button in message.get("buttons") or []:
+                if button["title"].strip().lower() == title.strip().lower():
+                    status, reply = self._post("/chat/messages", {"payload": button["payload"]})
+                    self.last = reply if status == 200 else self.last
+                    return Turn(f"(tapped) {button['title']}", status, reply)
+        offered = [b["title"] for m in self.last.get("messages") or [] for b in m.get("buttons") or []]
+        raise _Failed(f'there is no button "{title}" to tap; the bot offered: {_quote(offered) or "no buttons"}')
+
+
+class _Failed(Exception):
+    pass
+
+
+def _quote(items: list[str]) -> str:
+    return ", ".join(f'"{item}"' for item in items)
+
+
+def check(turn: Turn, expect: dict[str, Any]) -> list[str]:
+    """What in this turn differs from the expectation (empty: as expected)."""
+    problems = []
+    reply, words = turn.reply, " ".join(turn.texts).lower()
+    if turn.status not in (200, 201):
+        problems.append(f"the gateway answered {turn.status} ({reply.get('error')})")
+    if "asks" in expect:
+        wanted = expect["asks"] if isinstance(expect["asks"], list) else [expect["asks"]]
+        if reply.get("asks") not in wanted:
+            problems.append(f"expected the bot to ask {' or '.join(map(str, wanted))}; it asks {reply.get('asks') or 'nothing'}")
+    if "outcome" in expect:
+        wanted_outcome = None if expect["outcome"] in (None, "none") else expect["outcome"]
+        if reply.get("outcome") != wanted_outcome:
+            problems.append(f"expected outcome {wanted_outcome or 'none yet'}; got {reply.get('outcome') or 'none yet'}")
+    if "urgent" in expect and bool(reply.get("urgent")) != bool(expect["urgent"]):
+        problems.append("expected the urgent-care message" if expect["urgent"] else "the bot sent the urgent-care message")
+    for phrase in expect.get("says") or []:
+        if str(phrase).lower() not in words:
+            problems.append(f'expected the words "{phrase}"')
+    for phrase in expect.get("never_says") or []:
+        if str(phrase).lower() in words:
+            problems.append(f'the bot said "{phrase}", which the story forbids')
+    for title in expect.get("buttons") or []:
+        if str(title).lower() not in [b.lower() for b in turn.buttons]:
+            problems.append(f'expected a button "{title}"; offered: {_quote(turn.buttons) or "none"}')
+    return problems
+
+
+def _validate(story: dict[str, Any], where: str) -> None:
+    if not isinstance(story, dict) or not story.get("name") or not isinstance(story.get("steps"), list):
+        raise StoryError(f"{where}: a story needs a name and a list of steps")
+    for number, step in enumerate(story["steps"], 1):
+        here = f"{where}, step {number}"
+        if not isinstance(step, dict) or not step:
+            raise StoryError(f"{here}: a step is a mapping such as {{say: hello}}")
+        unknown = set(step) - STEP_KEYS
+        if unknown:
+            raise StoryError(f"{here}: unknown keys {sorted(unknown)} (allowed: {sorted(STEP_KEYS)})")
+        if ("say" in step) + ("tap" in step) + ("until" in step) > 1:
+            raise StoryError(f"{here}: one of say, tap or until per step")
+        if "until" in step and not isinstance(step.get("answers"), dict):
+            raise StoryError(f"{here}: until needs answers (question id -> what to say or tap)")
+        for key in ("expect", "until"):
+            if key in step and (not isinstance(step[key], dict) or set(step[key]) - EXPECT_KEYS):
+                raise StoryError(f"{here}: {key} takes the keys {sorted(EXPECT_KEYS)}")
+
+
+def load(paths: list[Path]) -> list[tuple[str, dict[str, Any]]]:
+    stories = []
+    for path in paths:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for index, story in enumerate(data.get("stories") or [], 1):
+            where = f"{path.name}, story {index} ({story.get('name', 'no name') if isinstance(story, dict) else '?'})"
+            _validate(story, where)
+            stories.append((path.name, story))
+    return stories
+
+
+def _words(value: Any) -> str:
+    # YAML reads an unquoted yes or no as true or false: the tester meant the word.
+    return ("yes" if value else "no") if isinstance(value, bool) else str(value)
+
+
+def _send(chat: Gateway, step: dict[str, Any], answer: Any = None) -> Turn:
+    what = answer if answer is not None else step
+    if isinstance(what, dict) and "tap" in what:
+        return chat.tap(_words(what["tap"]))
+    return chat.say(_words(what["say"] if isinstance(what, dict) else what))
+
+
+def play(base: str, source: str, story: dict[str, Any]) -> Result:
+    result = Result(story["name"], source)
+    chat = Gateway(base)
+    try:
+        result.turns.append(chat.open())
+        for number, step in enumerate(story["steps"], 1):
+            if "until" in step:
+                for _ in range(MAX_TURNS_UNTIL):
+                    if not check(result.turns[-1], step["until"]):
+                        break
+                    asked = result.turns[-1].reply.get("asks")
+                    if asked not in step["answers"]:
+                        raise _Failed(f"step {number}: waiting for {step['until']}, the bot asks {asked or 'nothing'}, "
+                                      f"which this step's answers do not cover")
+                    result.turns.append(_send(chat, step, step["answers"][asked]))
+                else:
+                    raise _Failed(f"step {number}: {step['until']} did not happen within {MAX_TURNS_UNTIL} turns")
+            elif "say" in step or "tap" in step:
+                result.turns.append(_send(chat, step))
+            problems = check(result.turns[-1], step.get("expect") or {})
+            if problems:
+                raise _Failed(f"step {number} (patient: {result.turns[-1].said}): " + "; ".join(problems))
+    except _Failed as failed:
+        result.failure = str(failed)
+    except (urllib.error.URLError, OSError, ValueError) as broken:
+        result.failure = f"could not talk to {base}: {broken}"
+    return result
+
+
+def transcript(result: Result) -> str:
+    lines = []
+    for turn in result.turns:
+        lines.append(f"  patient: {turn.said}")
+        for text in turn.texts:
+            lines.append(f"  bot:     {text}")
+        if turn.buttons:
+            lines.append(f"           [{' | '.join(turn.buttons)}]")
+        marks = [f"asks {turn.reply['asks']}"] if turn.reply.get("asks") else []
+        marks += [f"outcome {turn.reply['outcome']}"] if turn.reply.get("outcome") else []
+        marks += ["URGENT"] if turn.reply.get("urgent") else []
+        marks += [f"status {turn.status}"] if turn.status not in (200, 201) else []
+        if marks:
+            lines.append(f"           ({', '.join(marks)})")
+    return "\n".join(lines)
+
+
+def report(results: list[Result]) -> str:
+    out = []
+    for result in results:
+        if not result.passed:
+            out.append(f"FAILED  {result.source}: {result.name}\n  {result.failure}\n  What the patient saw:\n{transcript(result)}\n")
+    width = max((len(r.name) for r in results), default=10)
+    out.append(f"{'story'.ljust(width)}  {'file'.ljust(24)}  result")
+    for result in results:
+        out.append(f"{result.name.ljust(width)}  {result.source.ljust(24)}  {'passed' if result.passed else 'FAILED'}")
+    failed = sum(not r.passed for r in results)
+    out.append(f"\n{len(results) - failed} of {len(results)} stories passed" + (f", {failed} failed" if failed else ""))
+    return "\n".join(out)
+
+
+def junit(results: list[Result], path: Path) -> None:
+    suite = ET.Element("testsuite", name="conversation stories", tests=str(len(results)),
+                       failures=str(sum(not r.passed for r in results)))
+    for result in results:
+        case = ET.SubElement(suite, "testcase", classname=result.source, name=result.name)
+        if not result.passed:
+            failure = ET.SubElement(case, "failure", message=result.failure or "")
+            failure.text = transcript(result)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ET.ElementTree(suite).write(path, encoding="unicode", xml_declaration=True)
+
+
+def story_files(args: list[str]) -> list[Path]:
+    if not args:
+        return sorted(HERE.glob("*.yml"))
+    return [Path(a) for a in args]
+
+
+def run(base: Optional[str], files: list[Path], name_filter: Optional[str] = None) -> list[Result]:
+    stories = [(s, st) for s, st in load(files) if not name_filter or name_filter.lower() in st["name"].lower()]
+    if base is not None:
+        return [play(base, source, story) for source, story in stories]
+    from tests.servers import Servers, trained_model  # only when we start the system ourselves
+
+    with tempfile.TemporaryDirectory(prefix="stories-") as data:
+        servers = Servers(Path(data), with_api=True)
+        # Stories send messages without pauses: the gateway's rate limits are not what they test.
+        servers.env.update({"SESSION_MESSAGES_PER_MINUTE": "0", "CLIENT_MESSAGES_PER_MINUTE": "0"})
+        print("Starting the action server, Rasa, the API and the delivery worker...", file=sys.stderr)
+        try:
+            servers.start(trained_model())
+            print(f"Playing {len(stories)} stories through {servers.api_url} ...", file=sys.stderr)
+            return [play(servers.api_url, source, story) for source, story in stories]
+        finally:
+            servers.stop()
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("files", nargs="*", help="story files (default: every tests/conversations/*.yml)")
+    parser.add_argument("-k", dest="name", help="only the stories whose name contains this")
+    parser.add_argument("--base", help="a running system's public URL (the API); default: start one here")
+    parser.add_argument("--junit", type=Path, help="write JUnit XML here")
+    args = parser.parse_args(argv)
+    try:
+        results = run(args.base, story_files(args.files), args.name)
+    except StoryError as wrong:
+        print(f"story file problem: {wrong}", file=sys.stderr)
+        return 2
+    print(report(results))
+    if args.junit:
+        junit(results, args.junit)
+    return 0 if results and all(r.passed for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

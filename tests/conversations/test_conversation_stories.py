@@ -1,0 +1,51 @@
+"""The testers' conversation stories, played in `make test` against the real
+system started once (action server, Rasa, API, delivery worker), plus a
+deliberately wrong story that must fail with a report a tester can read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from tests.conversations.runner import load, play, report, story_files, transcript
+from tests.servers import Servers, trained_model
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    servers = Servers(tmp_path_factory.mktemp("stories"), with_api=True)
+    servers.env.update({"SESSION_MESSAGES_PER_MINUTE": "0", "CLIENT_MESSAGES_PER_MINUTE": "0"})
+    try:
+        servers.start(trained_model())
+        yield servers
+    finally:
+        servers.stop()
+
+
+def test_every_conversation_story_passes(system: Servers) -> None:
+    stories = load(story_files([]))
+    assert len(stories) >= 10
+    results = [play(system.api_url, source, story) for source, story in stories]
+    assert all(r.passed for r in results), report(results)
+
+
+def test_a_wrong_expectation_fails_with_the_turn_and_what_the_patient_saw(system: Servers, tmp_path: Path) -> None:
+    wrong = tmp_path / "wrong.yml"
+    wrong.write_text(
+        "stories:\n"
+        "  - name: a deliberately wrong expectation\n"
+        "    steps:\n"
+        "      - tap: For myself\n"
+        "      - say: 'no'\n"
+        "        expect: {asks: pain_score}\n",
+        encoding="utf-8",
+    )
+    [(source, story)] = load([wrong])
+    result = play(system.api_url, source, story)
+    assert not result.passed
+    assert result.failure == "step 2 (patient: no): expected the bot to ask pain_score; it asks age"
+    seen = transcript(result)
+    assert "patient: (tapped) For myself" in seen and "(asks age)" in seen
+    assert "FAILED  wrong.yml: a deliberately wrong expectation" in report([result])
