@@ -121,8 +121,10 @@ def check(turn: Turn, expect: dict[str, Any]) -> list[str]:
         problems.append(f"the gateway answered {turn.status} ({reply.get('error')})")
     if "asks" in expect:
         wanted = expect["asks"] if isinstance(expect["asks"], list) else [expect["asks"]]
+        wanted = [None if w in (None, "none") else w for w in wanted]  # "none": waits for no answer
         if reply.get("asks") not in wanted:
-            problems.append(f"expected the bot to ask {' or '.join(map(str, wanted))}; it asks {reply.get('asks') or 'nothing'}")
+            said = " or ".join("nothing" if w is None else str(w) for w in wanted)
+            problems.append(f"expected the bot to ask {said}; it asks {reply.get('asks') or 'nothing'}")
     if "outcome" in expect:
         wanted_outcome = None if expect["outcome"] in (None, "none") else expect["outcome"]
         if reply.get("outcome") != wanted_outcome:
@@ -163,7 +165,10 @@ def _validate(story: dict[str, Any], where: str) -> None:
 def load(paths: list[Path]) -> list[tuple[str, dict[str, Any]]]:
     stories = []
     for path in paths:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as unreadable:
+            raise StoryError(f"{path}: {unreadable}") from None
         for index, story in enumerate(data.get("stories") or [], 1):
             where = f"{path.name}, story {index} ({story.get('name', 'no name') if isinstance(story, dict) else '?'})"
             _validate(story, where)

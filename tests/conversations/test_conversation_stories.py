@@ -9,7 +9,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.conversations.runner import load, play, report, story_files, transcript
+from tests.conversations.runner import StoryError, load, play, report, story_files, transcript
 from tests.servers import Servers, trained_model
 
 
@@ -49,3 +49,14 @@ def test_a_wrong_expectation_fails_with_the_turn_and_what_the_patient_saw(system
     seen = transcript(result)
     assert "patient: (tapped) For myself" in seen and "(asks age)" in seen
     assert "FAILED  wrong.yml: a deliberately wrong expectation" in report([result])
+
+
+def test_a_story_file_mistake_is_named_with_the_file_the_story_and_the_step(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yml"
+    bad.write_text("stories:\n  - name: typo\n    steps:\n      - sya: hello\n", encoding="utf-8")
+    with pytest.raises(StoryError, match=r"bad.yml, story 1 \(typo\), step 1: unknown keys \['sya'\]"):
+        load([bad])
+    broken = tmp_path / "broken.yml"
+    broken.write_text("stories:\n  - name: \"yes\" is quoted wrong\n", encoding="utf-8")
+    with pytest.raises(StoryError, match="broken.yml"):
+        load([broken])
