@@ -8,17 +8,26 @@ the real system, through the public chat gateway, and report in plain words.
 
 Without --base the whole system is started the way scripts/start.sh starts it
 (action server, Rasa, API, delivery worker) on free ports and a throwaway
-data folder, and stopped at the end. The story format is in README.md here.
-Exit code 0 when every story passed, 1 otherwise; --junit writes JUnit XML.
+data folder, with a coordinator account for the stories' `referral` checks,
+and stopped at the end. With --base, those checks log in with
+STORIES_COORDINATOR_EMAIL and STORIES_COORDINATOR_PASSWORD. The story format
+is in README.md here. Exit code 0 when every story passed, 1 otherwise;
+--junit writes JUnit XML.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.cookiejar
 import json
+import os
+import secrets
+import subprocess
 import sys
 import tempfile
+import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -30,6 +39,10 @@ import yaml
 HERE = Path(__file__).resolve().parent
 STEP_KEYS = frozenset({"say", "tap", "expect", "until", "answers"})
 EXPECT_KEYS = frozenset({"asks", "outcome", "urgent", "says", "never_says", "buttons"})
+STORY_KEYS = frozenset({"name", "steps", "referral"})
+REFERRAL_KEYS = frozenset({"name", "arrives", "outcome", "respondent", "answers", "results"})
+ARRIVES_WITHIN_S = 30  # the delivery worker sends the outbox within seconds
+NOT_SENT_WAIT_S = 8  # how long a story waits to be sure a referral did not arrive
 MAX_TURNS_UNTIL = 30  # an `until` step that takes longer is a loop: the story fails
 
 
@@ -146,6 +159,13 @@ def check(turn: Turn, expect: dict[str, Any]) -> list[str]:
 def _validate(story: dict[str, Any], where: str) -> None:
     if not isinstance(story, dict) or not story.get("name") or not isinstance(story.get("steps"), list):
         raise StoryError(f"{where}: a story needs a name and a list of steps")
+    if set(story) - STORY_KEYS:
+        raise StoryError(f"{where}: unknown keys {sorted(set(story) - STORY_KEYS)} (allowed: {sorted(STORY_KEYS)})")
+    referral = story.get("referral")
+    if referral is not None and (not isinstance(referral, dict) or set(referral) - REFERRAL_KEYS
+                                 or not referral.get("name") or "arrives" not in referral):
+        raise StoryError(f"{where}: referral needs name (the contact name the story gives) and arrives "
+                         f"(true or false); it may also hold {sorted(REFERRAL_KEYS - {'name', 'arrives'})}")
     for number, step in enumerate(story["steps"], 1):
         here = f"{where}, step {number}"
         if not isinstance(step, dict) or not step:
@@ -176,6 +196,72 @@ def load(paths: list[Path]) -> list[tuple[str, dict[str, Any]]]:
     return stories
 
 
+class Queue:
+    """The coordinators' referral queue, read through the coordinator API."""
+
+    def __init__(self, base: str, email: Optional[str], password: Optional[str]) -> None:
+        self.base, self.email, self.password = base.rstrip("/"), email, password
+        self.http = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        self.logged_in = False
+
+    def _get(self, path: str) -> Any:
+        with self.http.open(self.base + path, timeout=30) as response:
+            return json.loads(response.read())
+
+    def login(self) -> None:
+        if self.logged_in:
+            return
+        if not self.email or not self.password:
+            raise _Failed("this story checks the referral queue: set STORIES_COORDINATOR_EMAIL and "
+                          "STORIES_COORDINATOR_PASSWORD for --base")
+        request = urllib.request.Request(
+            self.base + "/auth/login", data=json.dumps({"email": self.email, "password": self.password}).encode(),
+            headers={"Content-Type": "application/json"}, method="POST")
+        try:
+            self.http.open(request, timeout=30).close()
+        except urllib.error.HTTPError as refused:
+            raise _Failed(f"could not log in to the coordinator API as {self.email} ({refused.code})") from None
+        self.logged_in = True
+
+    def find(self, name: str, wait_s: float) -> list[dict[str, Any]]:
+        self.login()
+        deadline = time.monotonic() + wait_s
+        while True:
+            items = self._get("/coordinator/referrals?" + urllib.parse.urlencode({"q": name}))["items"]
+            found = [item for item in items if item.get("contact_name") == name]
+            if found or time.monotonic() > deadline:
+                return found
+            time.sleep(0.5)
+
+    def detail(self, referral_id: str) -> dict[str, Any]:
+        return self._get(f"/coordinator/referrals/{referral_id}")
+
+
+def check_referral(queue: Queue, expect: dict[str, Any]) -> list[str]:
+    """What in the queue differs from the story's `referral` expectation."""
+    name = str(expect["name"])
+    found = queue.find(name, ARRIVES_WITHIN_S if expect["arrives"] else NOT_SENT_WAIT_S)
+    if not expect["arrives"]:
+        return [f'a referral for "{name}" reached the queue, which the story forbids'] if found else []
+    if len(found) != 1:
+        return [f'expected one referral for "{name}" in the queue within {ARRIVES_WITHIN_S} s; found {len(found)}']
+    detail = queue.detail(found[0]["id"])
+    problems = []
+    for key in ("outcome", "respondent"):
+        if key in expect and detail.get(key) != expect[key]:
+            problems.append(f"expected the referral's {key} {expect[key]}; it is {detail.get(key)}")
+    rows = {row["question_id"]: row for row in detail.get("criteria") or []}
+    for qid, value in (expect.get("answers") or {}).items():
+        got = (rows.get(qid) or {}).get("answer")
+        if json.dumps(got, sort_keys=True) != json.dumps(value, sort_keys=True):
+            problems.append(f"expected the referral's answer to {qid} to be {json.dumps(value)}; it is {json.dumps(got)}")
+    for qid, result in (expect.get("results") or {}).items():
+        got = (rows.get(qid) or {}).get("status")
+        if got != result:
+            problems.append(f"expected the referral's result for {qid} to be {result}; it is {got}")
+    return problems
+
+
 def _words(value: Any) -> str:
     # YAML reads an unquoted yes or no as true or false: the tester meant the word.
     return ("yes" if value else "no") if isinstance(value, bool) else str(value)
@@ -188,7 +274,7 @@ def _send(chat: Gateway, step: dict[str, Any], answer: Any = None) -> Turn:
     return chat.say(_words(what["say"] if isinstance(what, dict) else what))
 
 
-def play(base: str, source: str, story: dict[str, Any]) -> Result:
+def play(base: str, source: str, story: dict[str, Any], queue: Optional[Queue] = None) -> Result:
     result = Result(story["name"], source)
     chat = Gateway(base)
     try:
@@ -210,6 +296,10 @@ def play(base: str, source: str, story: dict[str, Any]) -> Result:
             problems = check(result.turns[-1], step.get("expect") or {})
             if problems:
                 raise _Failed(f"step {number} (patient: {result.turns[-1].said}): " + "; ".join(problems))
+        if story.get("referral") is not None:
+            problems = check_referral(queue or Queue(base, None, None), story["referral"])
+            if problems:
+                raise _Failed("after the conversation, in the coordinators' queue: " + "; ".join(problems))
     except _Failed as failed:
         result.failure = str(failed)
     except (urllib.error.URLError, OSError, ValueError) as broken:
@@ -269,7 +359,8 @@ def story_files(args: list[str]) -> list[Path]:
 def run(base: Optional[str], files: list[Path], name_filter: Optional[str] = None) -> list[Result]:
     stories = [(s, st) for s, st in load(files) if not name_filter or name_filter.lower() in st["name"].lower()]
     if base is not None:
-        return [play(base, source, story) for source, story in stories]
+        queue = Queue(base, os.environ.get("STORIES_COORDINATOR_EMAIL"), os.environ.get("STORIES_COORDINATOR_PASSWORD"))
+        return [play(base, source, story, queue) for source, story in stories]
     from tests.servers import Servers, trained_model  # only when we start the system ourselves
 
     with tempfile.TemporaryDirectory(prefix="stories-") as data:
@@ -279,10 +370,21 @@ def run(base: Optional[str], files: list[Path], name_filter: Optional[str] = Non
         print("Starting the action server, Rasa, the API and the delivery worker...", file=sys.stderr)
         try:
             servers.start(trained_model())
+            queue = coordinator_for(servers)
             print(f"Playing {len(stories)} stories through {servers.api_url} ...", file=sys.stderr)
-            return [play(servers.api_url, source, story) for source, story in stories]
+            return [play(servers.api_url, source, story, queue) for source, story in stories]
         finally:
             servers.stop()
+
+
+def coordinator_for(servers: Any) -> Queue:
+    """A throwaway coordinator account on a system this runner started."""
+    from tests.servers import API_PY, ROOT
+
+    email, password = "stories@example.org", secrets.token_urlsafe(18)
+    subprocess.run([str(API_PY), "-m", "api.cli", "create-admin", "--email", email],
+                   cwd=ROOT, env={**servers.env, "ADMIN_PASSWORD": password}, check=True, capture_output=True)
+    return Queue(servers.api_url, email, password)
 
 
 def main(argv: Optional[list[str]] = None) -> int:

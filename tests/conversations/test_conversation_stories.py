@@ -9,7 +9,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.conversations.runner import StoryError, load, play, report, story_files, transcript
+from tests.conversations.runner import Queue, StoryError, coordinator_for, load, play, report, story_files, transcript
 from tests.servers import Servers, trained_model
 
 
@@ -24,11 +24,32 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         servers.stop()
 
 
-def test_every_conversation_story_passes(system: Servers) -> None:
+@pytest.fixture(scope="module")
+def queue(system: Servers) -> Queue:
+    return coordinator_for(system)
+
+
+def test_every_conversation_story_passes(system: Servers, queue: Queue) -> None:
     stories = load(story_files([]))
-    assert len(stories) >= 10
-    results = [play(system.api_url, source, story) for source, story in stories]
+    assert len(stories) >= 20 and any(story.get("referral") for _, story in stories)
+    results = [play(system.api_url, source, story, queue) for source, story in stories]
     assert all(r.passed for r in results), report(results)
+
+
+def test_a_referral_the_story_expects_but_the_queue_lacks_fails(system: Servers, queue: Queue, tmp_path: Path) -> None:
+    wrong = tmp_path / "no-referral.yml"
+    wrong.write_text(
+        "stories:\n"
+        "  - name: a referral that was never sent\n"
+        "    steps:\n"
+        "      - tap: For myself\n"
+        "    referral: {name: Nobody Sent-This, arrives: true}\n",
+        encoding="utf-8",
+    )
+    [(source, story)] = load([wrong])
+    result = play(system.api_url, source, story, queue)
+    assert result.failure == ('after the conversation, in the coordinators\' queue: expected one referral for '
+                              '"Nobody Sent-This" in the queue within 30 s; found 0')
 
 
 def test_a_wrong_expectation_fails_with_the_turn_and_what_the_patient_saw(system: Servers, tmp_path: Path) -> None:
