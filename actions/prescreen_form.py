@@ -161,11 +161,11 @@ class ValidatePrescreenForm(SafeAction):
         """Ask again (rephrased, then with a way out), or after the third miss
         record "not sure" so the conversation goes on."""
         count = int(tracker.get_slot("unclear_count") or 0) + 1
-        if count >= NOTED_UNSURE_AFTER and get_trial().question(qid).accepts("unknown"):
+        if count >= NOTED_UNSURE_AFTER and get_trial().question(qid).accepts(UNKNOWN):
             dispatcher.utter_message(response="utter_noted_unsure")
             if qid == "red_flags":
                 dispatcher.utter_message(response="utter_red_flag_check_unsure")
-            return self._record(tracker, qid, "unknown", {}, answers)
+            return self._record(tracker, qid, UNKNOWN, {}, answers)
         if said_no:
             if count >= 2:
                 dispatcher.utter_message(response="utter_way_out")
