@@ -54,7 +54,7 @@ READERS_FILE = Path(__file__).resolve().parent / "readers.yml"
 READER_KEYS = frozenset({
     "ecog", "ecog_number_words",
     "not_a_pain_number_after", "not_a_pain_number_before", "pain_corrected", "pain_earlier", "pain_now",
-    "results_pending", "cord_yes", "cord_no", "pain_scale", "ordinal_choice", "ordinal_places",
+    "results_pending", "age_figure_of_speech", "question_opening", "cord_yes", "cord_no", "pain_scale", "ordinal_choice", "ordinal_places",
     "age_of_someone_else", "visceral_organ_yes", "male", "male_patient_relations",
     "pregnancy_not_possible", "pregnancy_not_possible_from_age", "pregnancy_could_be", "pregnancy_discuss",
     "pregnancy_no_hedged", "breastfeeding_yes", "breastfeeding_no", "visceral_organs", "visceral_bones_only",
@@ -146,12 +146,18 @@ def ecog_signals(text: str) -> list[str]:
     # half" is not "more than half").
     found = sorted(((start, end, name) for name, phrases in data["states"].items()
                     for start, end in _phrases_in(lowered, phrases)), key=lambda f: (f[0] - f[1], f[0]))
+    cuts = [0] + [m.start() for m in CLAUSE_BREAK.finditer(lowered)] + [len(lowered)]
+    clauses = list(zip(cuts, cuts[1:]))
+    # A clause about the days before the illness ("I used to be very active
+    # but now...") says nothing about a usual day now (sealed round 6).
+    past = [(a, b) for a, b in clauses if len(clauses) > 1 and re.search(data["clause_past"], lowered[a:b])]
     taken: list[tuple[int, int]] = []
     for start, end, name in found:
         if any(start < e and s < end for s, e in taken):
             continue
         taken.append((start, end))
-        signals.append(name)
+        if not any(a <= start < b for a, b in past):
+            signals.append(name)
     if re.search(data["bed_most_pattern"], lowered) and "bed_all" not in signals:
         signals.append("bed_most")
     for match in re.finditer(data["hours_down"], lowered):
@@ -163,8 +169,9 @@ def ecog_signals(text: str) -> list[str]:
         if hours is not None and hours <= data["few_hours_up_to"]:
             signals.append("bed_most")
     # Activities, clause by clause: done, or negated / given away.
-    cuts = [0] + [m.start() for m in CLAUSE_BREAK.finditer(lowered)] + [len(lowered)]
-    for a, b in zip(cuts, cuts[1:]):
+    for a, b in clauses:
+        if (a, b) in past:
+            continue
         clause = " " + lowered[a:b].strip(" .!?;,") + " "
         spans = [span for span in taken if a <= span[0] < b]
         free = "".join(" " if any(s - a <= i < e - a for s, e in spans) else ch for i, ch in enumerate(clause[1:-1]))
@@ -390,7 +397,9 @@ def understand(question: Any, message: ParsedMessage, respondent: Optional[str] 
         found = any(e.get("entity") == POSSIBLE_RED_FLAG for e in message.entities)
         if value == "no" and sure and not found:
             return Reading("no")
-        if value == "yes":
+        # A yes about a symptom the rules call old or explained ("I've had a
+        # bit of leakage since my kids, same as always") is asked about once.
+        if value == "yes" and not found:
             return Reading(red_flag=URGENT)
         return Reading(red_flag=CONFIRM)
     also = volunteered(message, qid, value) if value is not None else {}
@@ -419,7 +428,14 @@ def ordinal_choice(text: str, buttons: Sequence[Button]) -> Optional[Button]:
 
 def asks_back(text: str) -> bool:
     """Every sentence is a question, and one asks what the question means."""
-    return _all_questions(text) and bool(re.search(cues()["asks_meaning"], text.lower()))
+    return (_all_questions(text) or _one_unmarked_question(text)) and bool(re.search(cues()["asks_meaning"], text.lower()))
+
+
+def _one_unmarked_question(text: str) -> bool:
+    """One sentence that opens like a question, typed without "?" ("what's
+    breastfeeding got to do with my back")."""
+    sentences = [m.group().strip() for m in SENTENCE.finditer(text) if m.group().strip()]
+    return len(sentences) == 1 and bool(re.match(cues()["question_opening"], sentences[0].lower()))
 
 
 def asks_if_counts(text: str) -> bool:
@@ -468,6 +484,9 @@ def read_age_words(message: ParsedMessage, respondent: Optional[str] = None) -> 
             return True  # a helper's "my mom is 74" is the patient's age
         end = int(entity.get("end") or 0)
         before = lowered[max(0, end - 45):end].rsplit(str(entity.get("value")), 1)[0]
+        # "61 but I feel 90 some days": a figure of speech, not an age.
+        if re.search(cues()["age_figure_of_speech"], before):
+            return False
         return not re.search(cues()["age_of_someone_else"], before)
 
     ages = {v for v in (_as_int(e.get("value")) for e in message.entities if e.get("entity") == "age" and own(e)) if v is not None}
@@ -524,10 +543,12 @@ def read_visceral_words(message: ParsedMessage) -> tuple[Any, bool]:
     for organ in data["visceral_organs"]:
         if any(re.match(data["visceral_organ_yes"], lowered[at + len(organ):]) for at in _find(lowered, organ)):
             return "yes", True  # "lungs yes, brain no, liver not sure"
+    # Words that say bones only outrank the classifier's "don't know" (sealed
+    # round 6: "it started in my lung but hasn't gone to any other organs").
+    if _has(message.text, data["visceral_bones_only"]) and message.first("answer") != "unsure":
+        return "no", True
     if message.first("answer") == "unsure" or message.intent == "dont_know" or re.search(data["results_pending"], message.text.lower()):
         return UNKNOWN, True
-    if _has(message.text, data["visceral_bones_only"]):
-        return "no", True
     lowered = _lower(message.text)
     spread, clear = [], []
     for organ in data["visceral_organs"]:

@@ -60,7 +60,8 @@ class NumberRules:
         word = rf"(?:{hundred}|{tens}(?:[\s-]+{digit_units})?|{unit})"
         single = rf"(?:\d+(?:\.\d+)?|{word})(?:\s+and\s+a\s+half)?"
         # A number ends at a non-word character, or at an age unit ("72yo").
-        bounded = rf"(?<![\w.])(?:{single})(?:(?![\w])|(?=(?:yo|y/o|yrs?|years?)\b))"
+        # "fiveish", "5ish": about five.
+        bounded = rf"(?<![\w.])(?:{single})(?:(?![\w])|(?=(?:yo|y/o|yrs?|years?|ish)\b))"
         range_ = rf"(?:between\s+{bounded}\s+and\s+{bounded}|{bounded}(?:\s*(?:-|–|—|to|or)\s*{bounded})?)"
         self.one_pattern = bounded
         self.single_re = re.compile(bounded, re.IGNORECASE)

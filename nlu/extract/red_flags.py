@@ -173,7 +173,11 @@ class RedFlagRules:
         for cand, (start, end) in zip(candidates, spans):
             flags = context.flags(start, end, listable=cand.listable, loss=cand.loss, findings=spans)
             if not flags.current_and_affirmed:
-                if self.possible_entity and not (flags.negated or flags.hypothetical or flags.general_question):
+                # A worry that dates an onset ("I'm more worried that my hands
+                # have gone weak since Monday") tells the symptom: asked about
+                # once, never dropped (sealed round 6).
+                worry_told = flags.hypothetical and not flags.negated and self._dated(text, cand, sentence_of)
+                if self.possible_entity and (worry_told or not (flags.negated or flags.hypothetical or flags.general_question)):
                     role = "other_person" if flags.other_person and not flags.historical else None
                     found.append(Entity(self.possible_entity, cand.flag, cand.start, cand.end, role))
                 continue
@@ -227,6 +231,11 @@ class RedFlagRules:
 
         return any(asks_first(r.search(sentence)) for r in self.asked_when if r is not None) and not any(
             r.search(sentence) for r in self.still_urgent_when if r is not None)
+
+    def _dated(self, text: str, cand: Candidate, sentence_of: Optional[SentenceOf]) -> bool:
+        """Its own sentence says when it started or that it is new or worse."""
+        start, end = sentence_of(cand.start) if sentence_of else (0, len(text))
+        return any(r.search(text[start:end]) for r in self.still_urgent_when if r is not None)
 
     def _doubted(self, text: str, cand: Candidate, sentence_of: Optional[SentenceOf]) -> bool:
         """Old, stable or explained, unless its own sentence says new or worse."""

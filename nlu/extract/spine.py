@@ -37,7 +37,8 @@ class SpineRules:
 
     def __init__(self, nlp: Language, data: Mapping[str, Any]) -> None:
         determiners = [str(d) for d in data.get("determiners", [])]
-        self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        # NORM, not LOWER: chat typos fixed by the norm step ("lowr bak") match too.
+        self.matcher = PhraseMatcher(nlp.vocab, attr="NORM")
         self.region_sets: Dict[int, Tuple[str, ...]] = {}
         for index, term in enumerate(data.get("lay_terms", [])):
             label = f"SPINE_{index}"

@@ -375,3 +375,82 @@ def test_ecog_round5_descriptions(text: str, level: int) -> None:
 def test_relation_words_alone_name_a_helper() -> None:
     assert reading("respondent", "Dad. He's in Lethbridge and I'm typing from home").value == "caregiver"
     assert reading("respondent", "me, my grandson set this up").value == "self"
+
+
+# --- round 6 failure classes (new wordings) -----------------------------------
+
+@pytest.mark.parametrize("question,text", [
+    ("primary_cancer", "lung. what worries me is my fingers have gone weak since the weekend"),
+    ("age", "59. I'm scared because my legs have felt heavy since yesterday"),
+])
+def test_a_worry_that_dates_an_onset_is_asked_about_never_dropped(question: str, text: str) -> None:
+    assert reading(question, text).red_flag in (CONFIRM, URGENT)
+
+
+@pytest.mark.parametrize("question,text", [
+    ("spine_region", "middle back and it spreads round below my boobs"),
+    ("age", "48, the ache goes round under my breasts to the front"),
+    ("pain_score", "7 and it shoots into my backside and down my thigh"),
+])
+def test_band_and_shooting_pain_by_landmarks_is_urgent(question: str, text: str) -> None:
+    assert reading(question, text).red_flag == URGENT
+
+
+@pytest.mark.parametrize("question,text", [
+    ("red_flags", "my head is numb from all this paperwork"),
+    ("pregnancy", "no. tingling all over with anticipation honestly"),
+    ("red_flags", "nope, only my heart feels numb since the diagnosis"),
+])
+def test_feelings_are_not_numbness(question: str, text: str) -> None:
+    assert reading(question, text).red_flag is None
+
+
+def test_a_yes_about_an_old_symptom_at_the_safety_question_is_asked_about() -> None:
+    said = reading("red_flags", "I've had a little leaking since my babies were born, same as always")
+    assert said.red_flag == CONFIRM
+
+
+@pytest.mark.parametrize("question,text,value", [
+    ("pain_score", "sevn probably", 7),
+    ("pain_score", "eigth today", 8),
+    ("pain_score", "threeish", 3),
+    ("spine_region", "lwr bak mostly", ["lumbar"]),
+    ("spine_region", "up between my shoulders", ["thoracic"]),
+    ("spine_region", "at chest level but at the back", ["thoracic"]),
+    ("spine_region", "right above his belt", ["lumbar"]),
+    ("age", "he had his 71st birthday in june", 71),
+    ("respondent", "it's yours truly", "self"),
+    ("prior_spine_radiation", "i dont no", "unknown"),
+    ("prior_spine_radiation", "yes, on his spine, not sure which bit", None),
+    ("visceral_metastases", "it began in her lung but it hasn't spread to any other organ", "no"),
+    ("visceral_metastases", "only her spine and ribs", "no"),
+    ("spine_mets_confirmed", "the biopsy is not back yet", "unknown"),
+])
+def test_round6_answer_classes(question: str, text: str, value: Any) -> None:
+    said = reading(question, text)
+    if value is None:
+        assert said.value in ([], None) and said.red_flag is None
+    else:
+        assert said.value == value
+
+
+def test_a_spread_told_as_gone_to_the_spine_is_a_yes_read_back() -> None:
+    said = reading("spine_mets_confirmed", "the scan said it had moved to her spine")
+    assert said.value == "yes"
+
+
+def test_a_question_back_without_a_question_mark_is_not_an_answer() -> None:
+    assert reading("breastfeeding", "what has feeding a baby got to do with my spine").value is None
+
+
+def test_a_figure_of_speech_is_not_an_age() -> None:
+    assert reading("age", "58 though I look 80 after chemo").value == 58
+
+
+@pytest.mark.parametrize("text,level", [
+    ("I was always on the go before my diagnosis but now only easy housework", 1),
+    ("sits half the day but does everything for herself", 2),
+    ("in a chair all day and needs help", 4),
+])
+def test_ecog_round6_descriptions(text: str, level: int) -> None:
+    assert read_ecog_description(text) == level
