@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal, Optional, Union
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from contract.names import CRITERION_STATUSES, OUTCOMES, REFERABLE_OUTCOMES, RESPONDENTS
-from contract.validate import describe, referral_problems
+from contract.validate import referral_problems
 
 # Literal of the contract's tuples: the names are spelt once, in contract/names.py.
 Outcome = Literal[OUTCOMES]  # type: ignore[valid-type]
@@ -19,6 +19,14 @@ CriterionStatus = Literal[CRITERION_STATUSES]  # type: ignore[valid-type]
 # Every body below mirrors contract/referral.schema.json field for field (a test
 # compares the two); the raw body is also checked against that schema first.
 STRICT = ConfigDict(extra="forbid")
+
+
+class ContractBroken(ValueError):
+    """The raw body breaks contract/referral.schema.json; `problems` are "path: rule" (no values)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(f"breaks the referral contract: {'; '.join(problems[:10])}")
+        self.problems = problems
 
 
 def _text(min_length: int, max_length: int, pattern: Optional[str] = None) -> Any:
@@ -98,7 +106,7 @@ class ReferralIn(BaseModel):
         # pydantic alone would turn "7" into 7 or a number into a time.
         found = referral_problems(raw)
         if found:
-            raise ValueError(f"breaks the referral contract: {describe(found)}")
+            raise ContractBroken([str(p) for p in found])
         return raw
 
 
