@@ -12,8 +12,9 @@ from rasa_sdk.types import DomainDict
 from actions.criteria import evaluate
 from actions.safe_action import SafeAction
 from actions.trial import answers_from, get_trial
+from contract.names import NEEDS_REVIEW, NOT_ELIGIBLE, URGENT_CARE
 
-INTRO = {"not_eligible": "utter_reasons_intro", "needs_review": "utter_review_intro"}
+INTRO = {NOT_ELIGIBLE: "utter_reasons_intro", NEEDS_REVIEW: "utter_review_intro"}
 
 
 def patient_reasons(evaluation: Any) -> list[str]:
@@ -26,7 +27,7 @@ def patient_reasons(evaluation: Any) -> list[str]:
 
 
 def urgent_care_events(tracker: Tracker) -> list[dict[str, Any]]:
-    events: list[dict[str, Any]] = [SlotSet("outcome", "urgent_care"), SlotSet("requested_slot", None)]
+    events: list[dict[str, Any]] = [SlotSet("outcome", URGENT_CARE), SlotSet("requested_slot", None)]
     if tracker.active_loop.get("name"):
         events.append(ActiveLoop(None))
     return events
@@ -39,7 +40,7 @@ class ActionGiveOutcome(SafeAction):
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         evaluation = evaluate(get_trial(), answers_from(tracker))
         outcome = evaluation.outcome
-        if outcome == "urgent_care":
+        if outcome == URGENT_CARE:
             dispatcher.utter_message(response="utter_urgent_care")
             dispatcher.utter_message(response="utter_urgent_care_advice")
             return urgent_care_events(tracker)
@@ -49,7 +50,7 @@ class ActionGiveOutcome(SafeAction):
             dispatcher.utter_message(response=INTRO[outcome])
             for reason in reasons:
                 dispatcher.utter_message(text=reason)
-        if outcome == "not_eligible":
+        if outcome == NOT_ELIGIBLE:
             dispatcher.utter_message(response="utter_not_eligible_next")
         # Criterion ids only (no answers): the gateway counts them for the funnel statistics.
         dispatcher.utter_message(json_message={"outcome_reasons": [row.question_id for row in evaluation.deciding]})

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import uuid
-from typing import Any
+from typing import Any, Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -13,10 +14,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.contact_form import DETAIL_SLOTS
-from actions.criteria import evaluate
+from actions.criteria import Evaluation, Trial, evaluate
+from actions.criteria.values import to_json
 from actions.outbox import Outbox
 from actions.safe_action import SafeAction
 from actions.trial import answers_from, get_trial
+from contract.bounds import bound_record
+from contract.names import LINDEN_ID
+from contract.validate import describe, referral_problems
+
+logger = logging.getLogger(__name__)
 
 
 # TEST HOOK, off by default: when this variable holds a number of seconds, the
@@ -40,31 +47,88 @@ def referral_id_for(tracker: Tracker) -> str:
     return str(uuid.uuid5(REFERRAL_NAMESPACE, f"{tracker.sender_id}:{tracker.get_slot('consent_time')}"))
 
 
+# The Linden row is derived from three answers, not asked: it is named for the coordinator here.
+LINDEN_QUESTION = "Linden prognostic hint (from the answers above)"
+
+
+class InvalidReferral(Exception):
+    """A record that breaks the referral contract: a bug, never the patient's doing."""
+
+
+def criteria_rows(trial: Trial, evaluation: Evaluation, respondent: Optional[str]) -> list[dict[str, Any]]:
+    """Each criterion as it was judged, self-describing: the question as asked, the answer and its label.
+
+    The coordinator reads these words later, whatever trial file is then in
+    force, so they are copied from the trial file that judged this referral.
+    """
+    rows = []
+    for result in evaluation.criteria:
+        question = trial.question(result.question_id)
+        rows.append(
+            {
+                "question_id": result.question_id,
+                "question": question.ask.text(respondent),
+                "protocol": list(result.protocol),
+                "answer": to_json(result.answer),
+                "answer_label": question.answer_label(result.answer),
+                "status": result.status,
+                "reason": result.reason_coordinator,
+            }
+        )
+    hint = evaluation.linden
+    groups = ", ".join(hint.groups) or "none"
+    rows.append(
+        {
+            "question_id": LINDEN_ID,
+            "question": LINDEN_QUESTION,
+            "protocol": list(evaluation.linden_protocol),
+            "answer": None,  # the hint itself is the record's "linden"
+            "answer_label": f"{hint.points_min}-{hint.points_max} points; possible group(s): {groups}",
+            "status": hint.status,
+            "reason": hint.reason_coordinator,
+        }
+    )
+    return rows
+
+
 def referral_record(tracker: Tracker, referral_id: str) -> dict[str, Any]:
-    """Everything the study team needs, and nothing more."""
+    """Everything the study team needs, and nothing more; patient-given values bounded to the contract."""
     trial = get_trial()
     evaluation = evaluate(trial, answers_from(tracker))
-    return {
-        "referral_id": referral_id,
-        "conversation_id": tracker.sender_id,
-        "trial_id": trial.trial_id,
-        "trial_version": trial.version,
-        "trial_checksum": trial.checksum,
-        "outcome": evaluation.outcome,
-        "criteria": evaluation.summary_for_coordinator(),
-        "linden": evaluation.linden.as_dict(),
-        "respondent": tracker.get_slot("respondent"),
-        "spine_levels": tracker.get_slot("spine_levels") or [],
-        "warning_signs": tracker.get_slot("warning_signs") or [],
-        "consent": {"text_version": trial.version, "given_at": tracker.get_slot("consent_time")},
-        "contact": {
-            "name": tracker.get_slot("contact_name"),
-            "phone": tracker.get_slot("contact_phone"),
-            "email": tracker.get_slot("contact_email"),
-            "best_time": tracker.get_slot("contact_time"),
-            "language": tracker.get_slot("contact_language"),
-        },
-    }
+    respondent = tracker.get_slot("respondent")
+    return bound_record(
+        {
+            "referral_id": referral_id,
+            "conversation_id": tracker.sender_id,
+            "trial_id": trial.trial_id,
+            "trial_version": trial.version,
+            "trial_checksum": trial.checksum,
+            "outcome": evaluation.outcome,
+            "criteria": criteria_rows(trial, evaluation, respondent),
+            "linden": evaluation.linden.as_dict(),
+            "respondent": respondent,
+            "spine_levels": tracker.get_slot("spine_levels") or [],
+            "warning_signs": tracker.get_slot("warning_signs") or [],
+            # The consent question is part of the trial file, so its version is the text's version.
+            "consent": {"text_version": trial.version, "given_at": tracker.get_slot("consent_time")},
+            "contact": {
+                "name": tracker.get_slot("contact_name"),
+                "phone": tracker.get_slot("contact_phone"),
+                "email": tracker.get_slot("contact_email"),
+                "best_time": tracker.get_slot("contact_time"),
+                "language": tracker.get_slot("contact_language"),
+            },
+        }
+    )
+
+
+def checked(record: dict[str, Any]) -> dict[str, Any]:
+    """The record, if it keeps the contract; else InvalidReferral (logged with ids and JSON paths only)."""
+    found = referral_problems(record)
+    if found:
+        logger.error("referral %s breaks the contract, not written: %s", record.get("referral_id"), describe(found))
+        raise InvalidReferral(record.get("referral_id"))
+    return record
 
 
 async def fault_pause_after_outbox() -> None:
@@ -84,7 +148,10 @@ class ActionSubmitReferral(SafeAction):
             dispatcher.utter_message(response="utter_no_consent")
             return [SlotSet("referral_sent", False), *[SlotSet(slot, None) for slot in DETAIL_SLOTS]]
         referral_id = tracker.get_slot("referral_id") or referral_id_for(tracker)
-        Outbox().put(referral_id, referral_record(tracker, referral_id))
+        # Only a record the API will accept is written, and only then is the patient told "sent".
+        # If it breaks the contract, SafeAction answers with the technical-problem message and
+        # events_on_failure keeps the consent and details, so nothing is dropped in silence.
+        Outbox().put(referral_id, checked(referral_record(tracker, referral_id)))
         await fault_pause_after_outbox()
         dispatcher.utter_message(response="utter_referral_sent")
         dispatcher.utter_message(response="utter_next_steps")

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from api.deps import public
 from api.retention_task import retention_lifespan
 from api.routes import admin, auth, chat, coordinators, referrals
+from api.schemas import ContractBroken
 from api.web import EmbedCORS, coordinator_pages, embed_origins, pages
 
 # Static assets may be cached; everything else can hold patient data (S7).
@@ -50,6 +51,11 @@ def create_app() -> FastAPI:
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
         # Never echo the input back: it may hold health information.
         fields = sorted({".".join(str(p) for p in e["loc"][1:]) or "body" for e in error.errors()})
+        # A referral off the contract: name where (JSON paths and rules, never values).
+        for e in error.errors():
+            broken = (e.get("ctx") or {}).get("error")
+            if isinstance(broken, ContractBroken):
+                fields = sorted(set(fields) - {"body"} | set(broken.problems))
         return JSONResponse({"detail": "Invalid request.", "fields": fields}, status_code=422)
 
     # The embedded chat on the trial website: CORS on /chat/ and /static/ only, for EMBED_ORIGINS (default none).

@@ -8,6 +8,8 @@ from typing import Any, Optional
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from contract.names import NEW
+
 # Named constraints, so migrations can refer to them on every database.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -56,10 +58,12 @@ class Referral(Base):
     body_sha256: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, onupdate=now)
-    status: Mapped[str] = mapped_column(String(32), default="new", index=True)
+    status: Mapped[str] = mapped_column(String(32), default=NEW, index=True)
     outcome: Mapped[str] = mapped_column(String(32), index=True)
     trial_id: Mapped[str] = mapped_column(String(32))
     trial_version: Mapped[str] = mapped_column(String(32))
+    # sha256 of the trial file that judged the answers (None: received before migration 0002_contract).
+    trial_checksum: Mapped[Optional[str]] = mapped_column(String(64))
     conversation_id: Mapped[Optional[str]] = mapped_column(String(64))
     respondent: Mapped[Optional[str]] = mapped_column(String(16))
     consent_version: Mapped[str] = mapped_column(String(32))
@@ -72,6 +76,8 @@ class Referral(Base):
     criteria: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     linden: Mapped[dict[str, Any]] = mapped_column(JSON)
     spine_levels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Same-day warning signs mentioned (ids); None: received before migration 0002_contract.
+    warning_signs: Mapped[Optional[list[str]]] = mapped_column(JSON)
 
     notes: Mapped[list["ReferralNote"]] = relationship(
         back_populates="referral", cascade="all, delete-orphan", order_by="ReferralNote.created_at"

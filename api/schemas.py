@@ -3,52 +3,111 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Outcome = Literal["likely_eligible", "needs_review", "not_eligible", "urgent_care"]
+from contract.names import CRITERION_STATUSES, OUTCOMES, REFERABLE_OUTCOMES, RESPONDENTS
+from contract.validate import referral_problems
+
+# Literal of the contract's tuples: the names are spelt once, in contract/names.py.
+Outcome = Literal[OUTCOMES]  # type: ignore[valid-type]
+ReferableOutcome = Literal[REFERABLE_OUTCOMES]  # type: ignore[valid-type]
+Respondent = Literal[RESPONDENTS]  # type: ignore[valid-type]
+CriterionStatus = Literal[CRITERION_STATUSES]  # type: ignore[valid-type]
+
+# Every body below mirrors contract/referral.schema.json field for field (a test
+# compares the two); the raw body is also checked against that schema first.
+STRICT = ConfigDict(extra="forbid")
+
+
+class ContractBroken(ValueError):
+    """The raw body breaks contract/referral.schema.json; `problems` are "path: rule" (no values)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(f"breaks the referral contract: {'; '.join(problems[:10])}")
+        self.problems = problems
+
+
+def _text(min_length: int, max_length: int, pattern: Optional[str] = None) -> Any:
+    return Annotated[str, Field(min_length=min_length, max_length=max_length, pattern=pattern)]
+
+
+AnswerValue = Union[
+    None,
+    Annotated[int, Field(ge=0, le=120)],
+    Annotated[str, Field(max_length=32)],
+    Annotated[list[_text(1, 32)], Field(max_length=4)],  # type: ignore[misc]
+]
 
 
 class CriterionRow(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = STRICT
 
-    question_id: str = Field(max_length=64)
-    protocol: list[str] = Field(default_factory=list)
-    answer: Any = None
-    status: str = Field(max_length=32)
-    reason: Optional[str] = Field(default=None, max_length=2000)
+    question_id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")
+    question: str = Field(min_length=1, max_length=1000)
+    protocol: list[_text(1, 16)] = Field(max_length=8)  # type: ignore[valid-type]
+    answer: AnswerValue
+    answer_label: Optional[str] = Field(max_length=500)
+    status: CriterionStatus
+    reason: str = Field(max_length=2000)
+
+
+class Linden(BaseModel):
+    model_config = STRICT
+
+    points_min: int = Field(ge=0, le=100)
+    points_max: int = Field(ge=0, le=100)
+    groups: list[_text(1, 8)] = Field(max_length=8)  # type: ignore[valid-type]
+    may_be_group_a: bool
+    complete: bool
 
 
 class ReferralContact(BaseModel):
+    model_config = STRICT
+
     name: str = Field(min_length=1, max_length=200)
-    phone: Optional[str] = Field(default=None, max_length=32)
-    email: Optional[str] = Field(default=None, max_length=254)
-    best_time: Optional[str] = Field(default=None, max_length=200)
-    language: Optional[str] = Field(default=None, max_length=100)
+    phone: Optional[str] = Field(max_length=32)
+    email: Optional[str] = Field(max_length=254)
+    best_time: Optional[str] = Field(max_length=200)
+    language: Optional[str] = Field(max_length=100)
 
 
 class ReferralConsent(BaseModel):
+    model_config = STRICT
+
     text_version: str = Field(min_length=1, max_length=32)
     given_at: datetime
 
 
 class ReferralIn(BaseModel):
-    """What the action server's outbox delivers (actions/referral.py builds it)."""
+    """What the action server's outbox delivers (actions/referral.py builds it; contract/ defines it)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = STRICT
 
     referral_id: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9-]+$")
-    conversation_id: Optional[str] = Field(default=None, max_length=64)
-    trial_id: str = Field(max_length=32)
-    trial_version: str = Field(max_length=32)
-    outcome: Literal["likely_eligible", "needs_review"]
+    conversation_id: str = Field(min_length=1, max_length=64)
+    trial_id: str = Field(min_length=1, max_length=32)
+    trial_version: str = Field(min_length=1, max_length=32)
+    trial_checksum: str = Field(min_length=64, max_length=64, pattern=r"^[0-9a-f]{64}$")
+    outcome: ReferableOutcome
     criteria: list[CriterionRow] = Field(min_length=1, max_length=40)
-    linden: dict[str, Any]
-    respondent: Optional[Literal["self", "caregiver"]] = None
-    spine_levels: list[str] = Field(default_factory=list, max_length=20)
+    linden: Linden
+    respondent: Optional[Respondent]
+    spine_levels: list[_text(1, 16)] = Field(max_length=32)  # type: ignore[valid-type]
+    warning_signs: list[_text(1, 32, r"^[a-z_]+$")] = Field(max_length=8)  # type: ignore[valid-type]
     consent: ReferralConsent
     contact: ReferralContact
+
+    @model_validator(mode="before")
+    @classmethod
+    def keeps_the_contract(cls, raw: Any) -> Any:
+        # The same schema and validator as the action server, on the raw body:
+        # pydantic alone would turn "7" into 7 or a number into a time.
+        found = referral_problems(raw)
+        if found:
+            raise ContractBroken([str(p) for p in found])
+        return raw
 
 
 class ReferralAccepted(BaseModel):

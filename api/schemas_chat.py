@@ -6,6 +6,8 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contract.names import OUTCOMES
+
 # Machine-readable reason of a non-200 answer; `messages` holds the kind words.
 ChatError = Literal[
     "session_unknown",  # 401: no or unknown session: start a new chat
@@ -36,7 +38,7 @@ class ChatReply(BaseModel):
         default=None, description="Question id the bot is waiting for (kept on errors: nothing moved on)."
     )
     outcome: Optional[str] = Field(
-        default=None, description="likely_eligible | needs_review | not_eligible | urgent_care, when given in this turn."
+        default=None, description=f"{' | '.join(OUTCOMES)}, when given in this turn."
     )
     urgent: bool = Field(default=False, description="True when the bot says to get urgent care now.")
     retry: bool = Field(default=False, description="True when the same message can simply be sent again (429, 503).")

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal, Optional
 
 from pydantic import AfterValidator, BaseModel, Field
 
+from contract.names import REFERABLE_OUTCOMES, REFERRAL_STATUSES
+
 
 def _as_utc(moment: datetime) -> datetime:
     # SQLite hands back naive datetimes; every stored time is UTC.
@@ -15,8 +17,9 @@ def _as_utc(moment: datetime) -> datetime:
 
 UTCDateTime = Annotated[datetime, AfterValidator(_as_utc)]
 
-ReferralStatus = Literal["new", "contacting", "screened", "enrolled", "not_enrolled", "withdrawn"]
-ReferralOutcome = Literal["likely_eligible", "needs_review"]
+# Literal of the contract's tuples: the names are spelt once, in contract/names.py.
+ReferralStatus = Literal[REFERRAL_STATUSES]  # type: ignore[valid-type]
+ReferralOutcome = Literal[REFERABLE_OUTCOMES]  # type: ignore[valid-type]
 Role = Literal["coordinator", "admin"]
 # Why a referral was deleted: a fixed code, so the audit row can keep it without free text.
 DeleteReason = Literal["patient_withdrawal", "duplicate", "created_in_error"]
@@ -80,8 +83,10 @@ class ReferralPage(BaseModel):
 
 class CriterionOut(BaseModel):
     question_id: str
+    question: Optional[str] = Field(default=None, description="The question as asked; null for referrals received before it was recorded.")
     protocol: list[str] = Field(default_factory=list)
     answer: Any = None
+    answer_label: Optional[str] = Field(default=None, description="The answer in the trial file's words (button title, or the number).")
     status: str
     reason: Optional[str] = None
 
@@ -125,10 +130,12 @@ class ReferralDetail(BaseModel):
     outcome: str
     trial_id: str
     trial_version: str
+    trial_checksum: Optional[str] = None
     respondent: Optional[str] = None
     criteria: list[CriterionOut]
     linden: dict[str, Any]
     spine_levels: list[str]
+    warning_signs: list[str] = Field(default_factory=list)
     contact: ContactOut
     consent: ConsentOut
     status_history: list[StatusChangeOut]

@@ -5,6 +5,7 @@ ENV PYTHONPATH=/app SANIC_HOST=0.0.0.0
 COPY requirements/rasa.lock.txt requirements/rasa.lock.txt
 RUN pip install --no-cache-dir --no-deps -r requirements/rasa.lock.txt && pip check
 COPY trial trial
+COPY contract contract
 COPY actions actions
 EXPOSE 5055
 CMD ["python", "-m", "rasa_sdk", "--actions", "actions", "--port", "5055"]

@@ -8,9 +8,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends tzdata && rm -r
 COPY requirements/api.lock.txt requirements/api.lock.txt
 RUN pip install --no-cache-dir --no-deps -r requirements/api.lock.txt && pip check
 COPY alembic.ini alembic.ini
+COPY contract contract
 COPY api api
-# The coordinator pages show each question's wording from the trial file.
-COPY trial trial
+# No trial file: a referral carries its own question wording and answer labels (contract/).
 EXPOSE 8000
 # Migrations first (the prestart step), then the server.
 CMD ["sh", "-c", "python -m api.cli migrate && exec python -m uvicorn api.main:app --host 0.0.0.0 --port 8000 --no-access-log --proxy-headers"]

@@ -9,16 +9,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
+from contract.names import (
+    CRITERION_STATUSES,
+    FAIL,
+    FINAL_OUTCOMES,
+    LIKELY_ELIGIBLE,
+    LINDEN_ID,
+    NEEDS_REVIEW,
+    NOT_ELIGIBLE,
+    OUTCOMES,
+    REVIEW,
+    URGENT,
+    URGENT_CARE,
+)
+
 from .errors import AnswerError
 from .linden import LindenHint, linden_hint
 from .rules import holds
 from .trial_file import Question, Trial
 from .values import Answer, to_json
 
-STATUSES = ("pass", "fail", "unknown", "needs_review", "urgent")
-OUTCOMES = ("likely_eligible", "needs_review", "not_eligible", "urgent_care")
-FINAL_OUTCOMES = frozenset({"not_eligible", "urgent_care"})
-LINDEN_ID = "linden"  # question_id of the derived Linden row in summaries (not a slot)
+# The names are the referral contract's (the API reads them too); LINDEN_ID is
+# the question_id of the derived Linden row in summaries (not a slot).
+STATUSES = CRITERION_STATUSES
 
 Answers = Mapping[str, Optional[Answer]]
 
@@ -62,11 +75,7 @@ class Evaluation:
     @property
     def deciding(self) -> tuple[CriterionResult, ...]:
         """The rows that produced the outcome (e.g. every fail for not_eligible), Linden included."""
-        wanted = {
-            "urgent_care": "urgent",
-            "not_eligible": "fail",
-            "needs_review": "needs_review",
-        }.get(self.outcome)
+        wanted = {URGENT_CARE: URGENT, NOT_ELIGIBLE: FAIL, NEEDS_REVIEW: REVIEW}.get(self.outcome)
         rows = (*self.criteria, self.linden_result)
         return tuple(row for row in rows if row.status == wanted)
 
@@ -137,13 +146,13 @@ def _judge(trial: Trial, question: Question, answers: Answers) -> CriterionResul
 
 
 def _outcome(statuses: list[str]) -> str:
-    if "urgent" in statuses:
-        return "urgent_care"
-    if "fail" in statuses:
-        return "not_eligible"
-    if "needs_review" in statuses:
-        return "needs_review"
-    return "likely_eligible"
+    if URGENT in statuses:
+        return URGENT_CARE
+    if FAIL in statuses:
+        return NOT_ELIGIBLE
+    if REVIEW in statuses:
+        return NEEDS_REVIEW
+    return LIKELY_ELIGIBLE
 
 
 def evaluate(trial: Trial, answers: Mapping[str, Any]) -> Evaluation:

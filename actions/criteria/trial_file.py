@@ -16,6 +16,8 @@ from typing import Any, Mapping, Optional, Union
 
 import yaml
 
+from contract.names import CAREGIVER, CRITERION_STATUSES, SELF, UNKNOWN_STATUS
+
 from .errors import TrialFileError
 from .linden import LindenTable, parse_linden
 from .rules import Condition, ConditionContext, parse_condition
@@ -25,7 +27,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_TRIAL_FILE = REPO_ROOT / "trial" / "nct04242589.yml"
 TRIAL_FILE_ENV = "TRIAL_FILE"
 
-RESULTS = ("pass", "fail", "needs_review", "urgent")
+# What a rule may decide: every criterion status but "unknown" (only a missing answer is unknown).
+RESULTS = tuple(status for status in CRITERION_STATUSES if status != UNKNOWN_STATUS)
 STAGES = ("screen", "contact")
 TOP_KEYS = frozenset(
     {"trial_id", "version", "title", "source", "protocol_items", "engine_notes", "questions", "linden"}
@@ -45,7 +48,7 @@ class Wording:
     for_caregiver: str
 
     def text(self, respondent: Optional[str]) -> str:
-        return self.for_caregiver if respondent == "caregiver" else self.for_self
+        return self.for_caregiver if respondent == CAREGIVER else self.for_self
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,21 @@ class Question:
     def accepts(self, value: Any) -> bool:
         """Whether ``value`` is a valid normalised answer (slot value) for this question."""
         return self.values.accepts(value)
+
+    def answer_label(self, answer: Optional[Answer]) -> Optional[str]:
+        """The answer in the words the patient saw: a button title, else the number or value itself.
+
+        A list of regions is labelled item by item ("Neck; Lower back"), each
+        with the title of its one-region button. None (not asked) has no label.
+        """
+        if answer is None:
+            return None
+        for button in self.buttons:
+            if button.answer == answer and type(button.answer) is type(answer):
+                return button.title
+        if isinstance(answer, tuple):
+            return "; ".join(self.answer_label((item,)) or item for item in answer)
+        return str(answer)
 
     def answer_from_button(self, value: Any) -> Optional[Answer]:
         """The answer a button payload value stands for, or None if it is not one of ours."""
@@ -201,11 +219,11 @@ def _text(raw: Any, where: str) -> str:
 def _wording(raw: Any, where: str, questions: Optional[int]) -> Wording:
     if not isinstance(raw, dict):
         raise TrialFileError(f"{where}: missing (expected self: and caregiver: texts)")
-    extra = set(raw) - {"self", "caregiver"}
+    extra = set(raw) - {SELF, CAREGIVER}
     if extra:
         raise TrialFileError(f"{where}: unknown keys {sorted(extra)}")
     texts = {}
-    for voice in ("self", "caregiver"):
+    for voice in (SELF, CAREGIVER):
         text = _text(raw.get(voice), f"{where}.{voice}")
         marks = text.count("?")
         # One question per message (style rule of the brief); a re-ask may be a hint only.

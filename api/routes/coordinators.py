@@ -83,10 +83,12 @@ def _detail(session: SessionDep, referral: Referral) -> ReferralDetail:
         outcome=referral.outcome,
         trial_id=referral.trial_id,
         trial_version=referral.trial_version,
+        trial_checksum=referral.trial_checksum,
         respondent=referral.respondent,
         criteria=referral.criteria,  # type: ignore[arg-type]
         linden=referral.linden,
         spine_levels=referral.spine_levels or [],
+        warning_signs=referral.warning_signs or [],
         contact={  # type: ignore[arg-type]
             "name": referral.contact_name,
             "phone": referral.contact_phone,

@@ -33,6 +33,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from api.core.security import new_token, token_hash
 from api.models import ChatSession, now
 from api.services.rate_limit import Clock, SlidingWindowLimiter
+from contract.names import URGENT_CARE
 
 CHAT_COOKIE = "chat_session"
 CHAT_HEADER = "X-Chat-Session"
@@ -47,7 +48,7 @@ _OUTCOME = re.compile(r"[a-z_]{1,32}")
 MAX_BUTTONS = 50
 MAX_PAYLOAD_CHARS = 1000
 MAX_REASONS = 64
-URGENT_OUTCOME = "urgent_care"
+URGENT_OUTCOME = URGENT_CARE
 
 
 # --- typed text ---------------------------------------------------------------

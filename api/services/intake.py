@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from api.models import AuditEvent, Referral
 from api.schemas import ReferralIn
+from contract.names import NEW
 
 
 class IdempotencyConflict(Exception):
@@ -40,10 +41,11 @@ def store_referral(session: Session, body: ReferralIn) -> bool:
     row = {
         "id": body.referral_id,
         "body_sha256": digest,
-        "status": "new",
+        "status": NEW,
         "outcome": body.outcome,
         "trial_id": body.trial_id,
         "trial_version": body.trial_version,
+        "trial_checksum": body.trial_checksum,
         "conversation_id": body.conversation_id,
         "respondent": body.respondent,
         "consent_version": body.consent.text_version,
@@ -54,8 +56,9 @@ def store_referral(session: Session, body: ReferralIn) -> bool:
         "best_time": body.contact.best_time,
         "language": body.contact.language,
         "criteria": [c.model_dump(mode="json") for c in body.criteria],
-        "linden": body.linden,
+        "linden": body.linden.model_dump(mode="json"),
         "spine_levels": body.spine_levels,
+        "warning_signs": body.warning_signs,
     }
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     # RETURNING, not rowcount: psycopg reports -1 rows for this statement.

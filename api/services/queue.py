@@ -15,17 +15,19 @@ from api.core.config import Settings
 from api.core.security import new_token, token_hash
 from api.models import ChatSession, Coordinator, Referral, ReferralNote, StatusChange
 from api.services import audit, tracker
+from contract.names import CONTACTING, ENROLLED, NEW, NOT_ENROLLED, REFERRAL_STATUSES, SCREENED, WITHDRAWN
 
 # new -> contacting -> screened -> enrolled | not_enrolled; withdrawn from any state that is not final.
+# The names are the contract's; the workflow between them is the queue's own.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "new": ("contacting", "withdrawn"),
-    "contacting": ("screened", "withdrawn"),
-    "screened": ("enrolled", "not_enrolled", "withdrawn"),
-    "enrolled": (),
-    "not_enrolled": (),
-    "withdrawn": (),
+    NEW: (CONTACTING, WITHDRAWN),
+    CONTACTING: (SCREENED, WITHDRAWN),
+    SCREENED: (ENROLLED, NOT_ENROLLED, WITHDRAWN),
+    ENROLLED: (),
+    NOT_ENROLLED: (),
+    WITHDRAWN: (),
 }
-STATUSES = tuple(TRANSITIONS)
+STATUSES = REFERRAL_STATUSES
 FINAL = tuple(status for status, nexts in TRANSITIONS.items() if not nexts)
 # Characters people put in phone numbers; stripped on both sides when searching by digits.
 _PHONE_PUNCTUATION = (" ", "-", "(", ")", ".", "+", "/")

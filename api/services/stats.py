@@ -15,8 +15,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from api.models import AuditEvent, ChatSession
+from contract.names import NEEDS_REVIEW, NOT_ELIGIBLE
 
-REASON_OUTCOMES = ("not_eligible", "needs_review")
+REASON_OUTCOMES = (NOT_ELIGIBLE, NEEDS_REVIEW)
 TOP_REASONS = 10
 
 

@@ -16,17 +16,13 @@ through HTMLErrorRoute below.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
-from pathlib import Path
 from typing import Annotated, Any, Optional
 from urllib.parse import urlencode
 
-import yaml
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
@@ -34,21 +30,32 @@ from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from sqlalchemy import select
 
-from api.core.config import ROOT
 from api.core.texts import text
 from api.core.security import token_hash
 from api.deps import COORDINATOR_COOKIE, CurrentAdmin, CurrentCoordinator, SessionDep, public
 from api.models import Coordinator, CoordinatorSession, Referral
 from api.services import audit, queue, stats
 from api.web.render import render_html
+from contract.names import (
+    FAIL,
+    LIKELY_ELIGIBLE,
+    NEEDS_REVIEW,
+    NOT_ELIGIBLE,
+    PASS,
+    REFERABLE_OUTCOMES,
+    REVIEW,
+    UNKNOWN_STATUS,
+    URGENT,
+    URGENT_CARE,
+)
+from contract.names import OUTCOMES as ALL_OUTCOME_NAMES
 
 PAGE_SIZE = 25
 AUDIT_PAGE_SIZE = 50
-OUTCOMES = ("likely_eligible", "needs_review")
-ALL_OUTCOMES = ("likely_eligible", "needs_review", "not_eligible", "urgent_care")
+OUTCOMES = REFERABLE_OUTCOMES
+ALL_OUTCOMES = ALL_OUTCOME_NAMES
 DELETE_REASONS = ("patient_withdrawal", "duplicate", "created_in_error")
 WEEK_CHOICES = (4, 12, 26, 52)
-TRIAL_FILE_ENV = "TRIAL_FILE"
 
 HTML = {"content": {"text/html": {}}}
 SIGNED_IN = {
@@ -130,84 +137,52 @@ def _page(template: str, viewer: Viewer, nav: str, **context: Any) -> HTMLRespon
     return render_html(template, user=viewer, csrf=viewer.csrf, nav=nav, **context)
 
 
-# --- the trial file: plain labels for question ids and answer values --------------------
+# --- a referral's criteria in words, from what the referral itself recorded --------------
+#
+# The record carries the question as asked and the answer's label (issue 11), so
+# a referral is shown as it was judged, whatever trial file is in force now.
+# The pages never read the trial file. Rows received before labels were
+# recorded fall back to the raw ids.
 
 
-@dataclass(frozen=True)
-class QuestionLabel:
-    question: str
-    answers: dict[str, str]
-
-
-@lru_cache(maxsize=1)
-def question_labels() -> dict[str, QuestionLabel]:
-    """Question text and button titles by question id, from the trial file (empty if it cannot be read)."""
-    path = Path(os.environ.get(TRIAL_FILE_ENV) or ROOT / "trial" / "nct04242589.yml")
-    if not path.is_absolute():
-        path = ROOT / path
-    try:
-        trial = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
-        return {}
-    labels: dict[str, QuestionLabel] = {}
-    for question in trial.get("questions") or []:
-        if not isinstance(question, dict) or not isinstance(question.get("id"), str):
-            continue
-        ask = question.get("ask") or {}
-        answers = {}
-        for button in question.get("buttons") or []:
-            if isinstance(button, dict) and "title" in button:
-                answers[_value_key(button.get("value"))] = str(button["title"])
-        labels[question["id"]] = QuestionLabel(question=str(ask.get("self") or question["id"]), answers=answers)
-    labels.setdefault("linden", QuestionLabel(question="Linden prognostic hint (from the answers above)", answers={}))
-    return labels
-
-
-def _value_key(value: Any) -> str:
-    if isinstance(value, list):
-        return "[]" if not value else ",".join(str(v) for v in value)
-    return str(value).lower() if isinstance(value, bool) else str(value)
-
-
-def describe_answer(question_id: str, answer: Any) -> str:
-    """The interpreted answer in words for the coordinator ("Upper or middle back (thoracic)")."""
-    if answer is None:
-        return "Not asked"
-    labels = question_labels().get(question_id)
-    answers = labels.answers if labels else {}
+def _raw(answer: Any) -> str:
     if isinstance(answer, dict):
         if {"points_min", "points_max"} <= set(answer):
             groups = ", ".join(str(g) for g in answer.get("groups") or []) or "?"
             return f"{answer['points_min']}-{answer['points_max']} points; possible group(s): {groups}"
         return ", ".join(f"{k}: {v}" for k, v in sorted(answer.items()))
     if isinstance(answer, list):
-        if not answer:
-            return answers.get("[]", "Yes, area not known")
-        return "; ".join(_labelled(answers, item) for item in answer)
-    return _labelled(answers, answer)
+        return ", ".join(str(item) for item in answer) if answer else "[]"
+    return str(answer).lower() if isinstance(answer, bool) else str(answer)
 
 
-def _labelled(answers: dict[str, str], value: Any) -> str:
-    key = _value_key(value)
-    title = answers.get(key)
-    if key == "unknown":
-        return "Not sure / not known"
-    if title and title.lower() != key.lower():
-        return f"{title} ({key})"
-    return key
+def describe_answer(row: dict[str, Any]) -> str:
+    """The interpreted answer in words for the coordinator ("Upper or middle back (thoracic)")."""
+    answer = row.get("answer")
+    label = row.get("answer_label")
+    if label is None:
+        return "Not asked" if answer is None else _raw(answer)
+    if answer is None or _raw(answer).lower() == str(label).lower():
+        return str(label)
+    return f"{label} ({_raw(answer)})"
 
 
-def question_text(question_id: str) -> str:
-    labels = question_labels().get(question_id)
-    return labels.question if labels else question_id
+def question_text(row: dict[str, Any]) -> str:
+    return str(row.get("question") or row.get("question_id", ""))
+
+
+def stored_question_texts(session: SessionDep) -> dict[str, str]:
+    """Question words by criterion id, as the newest referral recorded them (for the statistics page)."""
+    criteria = session.scalar(select(Referral.criteria).order_by(Referral.received_at.desc()).limit(1)) or []
+    return {str(row["question_id"]): str(row["question"]) for row in criteria if isinstance(row, dict) and row.get("question")}
 
 
 RESULT_LABELS = {
-    "pass": "Pass",
-    "fail": "Does not fit",
-    "needs_review": "Needs review",
-    "unknown": "Unknown",
-    "urgent": "Urgent",
+    PASS: "Pass",
+    FAIL: "Does not fit",
+    REVIEW: "Needs review",
+    UNKNOWN_STATUS: "Unknown",
+    URGENT: "Urgent",
 }
 
 
@@ -369,8 +344,8 @@ def referral_page(
     criteria = [
         {
             "question_id": str(row.get("question_id", "")),
-            "question": question_text(str(row.get("question_id", ""))),
-            "answer": describe_answer(str(row.get("question_id", "")), row.get("answer")),
+            "question": question_text(row),
+            "answer": describe_answer(row),
             "protocol": ", ".join(str(p) for p in row.get("protocol") or []),
             "reason": row.get("reason") or "",
             "result": str(row.get("status", "")),
@@ -458,10 +433,10 @@ def audit_page(
 
 
 OUTCOME_LABELS = {
-    "likely_eligible": "Likely a fit",
-    "needs_review": "Team needs to check",
-    "not_eligible": "Not a fit",
-    "urgent_care": "Urgent care",
+    LIKELY_ELIGIBLE: "Likely a fit",
+    NEEDS_REVIEW: "Team needs to check",
+    NOT_ELIGIBLE: "Not a fit",
+    URGENT_CARE: "Urgent care",
 }
 
 
@@ -522,12 +497,13 @@ def stats_page(
     chosen = int(weeks) if weeks and weeks.isdigit() and int(weeks) in WEEK_CHOICES else 12
     data = stats.funnel(session, weeks=chosen)
     bars = funnel_bars(data)
+    questions = stored_question_texts(session)
     reasons = {
         outcome: [
-            {"criterion": r["criterion"], "question": question_text(r["criterion"]), "count": r["count"]}
+            {"criterion": r["criterion"], "question": questions.get(r["criterion"], r["criterion"]), "count": r["count"]}
             for r in data["top_reasons"].get(outcome, [])
         ]
-        for outcome in ("not_eligible", "needs_review")
+        for outcome in stats.REASON_OUTCOMES
     }
     return _page(
         "staff/stats.html",

@@ -22,21 +22,30 @@ PASSWORD = "correct horse battery staple"
 SERVICE_TOKEN = "test-service-token"  # the value conftest puts in SERVICE_TOKEN
 SERVICE_HEADERS = {"Authorization": f"Bearer {SERVICE_TOKEN}"}
 
+# Self-describing rows, as actions/referral.py builds them (tests/api/test_referral_contract.py
+# checks records built by the real builder; these are for tests that only need a referral).
 _CRITERIA = [
-    {"question_id": "age", "protocol": ["I1"], "answer": 64, "status": "pass", "reason": None},
-    {"question_id": "spine_mets_confirmed", "protocol": ["I2"], "answer": "yes", "status": "pass", "reason": None},
-    {"question_id": "pain_score", "protocol": ["I3"], "answer": 6, "status": "pass", "reason": None},
+    {"question_id": "age", "question": "How old are you?", "protocol": ["I1"], "answer": 64, "answer_label": "64",
+     "status": "pass", "reason": ""},
+    {"question_id": "spine_mets_confirmed", "question": "Has a doctor told you the cancer has spread to your spine?",
+     "protocol": ["I2"], "answer": "yes", "answer_label": "Yes", "status": "pass", "reason": ""},
+    {"question_id": "pain_score", "question": "From 0 to 10, how bad has your pain been?", "protocol": ["I3"],
+     "answer": 6, "answer_label": "6", "status": "pass", "reason": ""},
     {
         "question_id": "prior_spine_radiation",
+        "question": "Have you had radiation to your spine before?",
         "protocol": ["E4"],
         "answer": "unknown",
+        "answer_label": "Not sure",
         "status": "unknown",
         "reason": "Prior radiation to the spine not known; check records.",
     },
     {
         "question_id": "linden",
+        "question": "Linden prognostic hint (from the answers above)",
         "protocol": ["I5"],
-        "answer": {"points_min": 9, "points_max": 11, "groups": ["A", "B"], "may_be_group_a": True, "complete": False},
+        "answer": None,
+        "answer_label": "9-11 points; possible group(s): A, B",
         "status": "needs_review",
         "reason": "Linden group depends on missing answers.",
     },
@@ -59,6 +68,7 @@ def referral_body(
     name: str = "Pat Example",
     phone: Optional[str] = "+1 403 555 0101",
     email: Optional[str] = "pat@example.org",
+    best_time: Optional[str] = "mornings",
     outcome: str = "likely_eligible",
     **overrides: Any,
 ) -> dict[str, Any]:
@@ -75,8 +85,9 @@ def referral_body(
         "linden": {"points_min": 9, "points_max": 11, "groups": ["A", "B"], "may_be_group_a": True, "complete": False},
         "respondent": "self",
         "spine_levels": ["T7", "T11-L2"],
+        "warning_signs": [],
         "consent": {"text_version": "2025.1", "given_at": datetime.now(timezone.utc).isoformat()},
-        "contact": {"name": name, "phone": phone, "email": email, "best_time": "mornings", "language": "English"},
+        "contact": {"name": name, "phone": phone, "email": email, "best_time": best_time, "language": "English"},
     }
     body.update(overrides)
     return body

@@ -112,10 +112,9 @@ def test_detail_has_every_criterion_linden_contact_consent_history_and_notes(cli
     detail = response.json()
     assert detail["id"] == rid and detail["status"] == "contacting" and detail["outcome"] == "likely_eligible"
     assert detail["allowed_transitions"] == ["screened", "withdrawn"]
-    assert [
-        {k: c[k] for k in ("question_id", "protocol", "answer", "status", "reason")} for c in detail["criteria"]
-    ] == body["criteria"]
+    assert detail["criteria"] == body["criteria"]  # self-describing: question and answer label kept
     assert detail["linden"] == body["linden"] and detail["spine_levels"] == body["spine_levels"]
+    assert detail["trial_checksum"] == body["trial_checksum"] and detail["warning_signs"] == body["warning_signs"]
     assert detail["contact"] == body["contact"]
     assert detail["consent"]["text_version"] == body["consent"]["text_version"]
     assert datetime.fromisoformat(detail["consent"]["given_at"]) == datetime.fromisoformat(body["consent"]["given_at"])

@@ -84,3 +84,9 @@ def test_only_the_api_is_published_and_secrets_are_required() -> None:
     assert services["delivery"]["environment"]["SERVICE_TOKEN"] == env["SERVICE_TOKEN"]
     assert services["delivery"]["command"][-1] == "actions.delivery"
     assert "actions.delivery" in START
+
+
+def test_both_images_that_handle_referrals_carry_the_contract() -> None:
+    # actions/ and api/ import contract/ (the referral schema and names); without it neither starts.
+    for image in ("actions", "api"):
+        assert "COPY contract contract" in (ROOT / "docker" / f"{image}.Dockerfile").read_text(), image

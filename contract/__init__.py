@@ -1,0 +1,10 @@
+"""The referral contract shared by the action server and the API (standard library only).
+
+Both environments import it (the Rasa one on Python 3.10, the API one on
+3.11), so nothing here may import anything outside the standard library:
+
+- `names`: outcome, criterion-status, referral-status and respondent names;
+- `referral.schema.json` (read by `schema`): the shape of a referral record;
+- `validate`: a small validator for the part of JSON Schema the schema uses;
+- `bounds`: limits read from the schema, and the bounding of patient-given values.
+"""

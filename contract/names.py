@@ -1,0 +1,45 @@
+"""Names that cross the seam between the action server and the API, spelt once.
+
+Only machine names live here; the words a patient or a coordinator reads stay
+in the trial file, the domain responses and the page templates.
+"""
+
+from __future__ import annotations
+
+# Outcomes of the pre-screen (the criteria engine decides; the chat gateway,
+# the statistics and the coordinator pages read them).
+LIKELY_ELIGIBLE = "likely_eligible"
+NEEDS_REVIEW = "needs_review"
+NOT_ELIGIBLE = "not_eligible"
+URGENT_CARE = "urgent_care"
+OUTCOMES: tuple[str, ...] = (LIKELY_ELIGIBLE, NEEDS_REVIEW, NOT_ELIGIBLE, URGENT_CARE)
+# Screening stops at these: asking more cannot change them.
+FINAL_OUTCOMES = frozenset({NOT_ELIGIBLE, URGENT_CARE})
+# Only these outcomes ask for consent and may become a referral.
+REFERABLE_OUTCOMES: tuple[str, ...] = (LIKELY_ELIGIBLE, NEEDS_REVIEW)
+
+# What the engine says about one criterion (a row of the referral's criteria).
+PASS = "pass"
+FAIL = "fail"
+UNKNOWN_STATUS = "unknown"
+REVIEW = "needs_review"
+URGENT = "urgent"
+CRITERION_STATUSES: tuple[str, ...] = (PASS, FAIL, UNKNOWN_STATUS, REVIEW, URGENT)
+
+# Who answered: the patient, or someone helping them (also the trial file's two voices).
+SELF = "self"
+CAREGIVER = "caregiver"
+RESPONDENTS: tuple[str, ...] = (SELF, CAREGIVER)
+
+# The API's referral queue: a referral arrives as NEW; the workflow between
+# them is the API's (api/services/queue.py), the names are shared.
+NEW = "new"
+CONTACTING = "contacting"
+SCREENED = "screened"
+ENROLLED = "enrolled"
+NOT_ENROLLED = "not_enrolled"
+WITHDRAWN = "withdrawn"
+REFERRAL_STATUSES: tuple[str, ...] = (NEW, CONTACTING, SCREENED, ENROLLED, NOT_ENROLLED, WITHDRAWN)
+
+# question_id of the Linden hint's row among the criteria (derived, not a question).
+LINDEN_ID = "linden"
