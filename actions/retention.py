@@ -2,15 +2,15 @@
 
     python -m actions.retention [--days N] [--now ISO] [--outbox PATH]
 
-A delivered outbox row still holds the whole referral (contact details and
-answers) although the API has acknowledged it; after N days it is deleted.
-Rows not yet delivered are never deleted, whatever their age: a referral must
-not be lost (safety-security pitfall 4).
+A delivered outbox row holds only its id and times (actions/outbox.py clears
+the payload when the API acknowledges it); after N days the row itself is
+deleted. Rows not yet delivered, and refused rows, are never deleted
+whatever their age: a referral must not be lost (safety-security pitfall 4).
 
-Standard library only, so the API's retention job can call `prune_delivered`
-too when it runs on the same machine as the outbox (scripts/start.sh). Where
-the outbox lives in its own container (docker-compose.yml), run this module
-there, e.g. from the delivery worker's loop or a cron job.
+The outbox belongs to the action side: the delivery worker calls
+`prune_delivered` every hour (actions/delivery.py), and this command does
+the same by hand or from cron where the worker does not run. The API never
+touches the outbox (each store has one owner).
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from contextlib import closing
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Optional
+
+from actions.outbox import OutboxError
 
 DEFAULT_DAYS = 30
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "data" / "outbox.sqlite"
@@ -42,7 +44,16 @@ def prune_delivered(path: str | os.PathLike[str], cutoff: datetime) -> int:
     if not path.exists():
         return 0
     cutoff = _utc(cutoff)
+    try:
+        return _prune(path, cutoff)
+    except sqlite3.Error as error:
+        raise OutboxError(f"outbox database error ({type(error).__name__}): {error}") from None
+
+
+def _prune(path: Path, cutoff: datetime) -> int:
     with closing(sqlite3.connect(path, timeout=5)) as connection, connection:
+        # Deleted rows are overwritten on disk (rows delivered before payloads were cleared still hold one).
+        connection.execute("PRAGMA secure_delete = ON")
         found = connection.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (TABLE,)
         ).fetchone()

@@ -23,13 +23,19 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
+# Bound parameters are patient data (names, phone numbers, answers): a database
+# error's message, and so its traceback in a log, must never quote them.
+# Every engine of the API passes these (api/services/tracker.py, retention.py too).
+PRIVATE_ENGINE = {"hide_parameters": True}
+
+
 def make_engine(url: str) -> Engine:
     url = sqlalchemy_url(url)
     if url.startswith("sqlite"):
         path = url.split("sqlite:///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15}, **PRIVATE_ENGINE)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -40,7 +46,7 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **PRIVATE_ENGINE)
 
 
 @lru_cache(maxsize=1)

@@ -152,3 +152,24 @@ class AuditEvent(Base):
     # No foreign key: the audit row must outlive a deleted referral.
     referral_id: Mapped[Optional[str]] = mapped_column(String(64), index=True)
     detail: Mapped[Optional[str]] = mapped_column(String(200))
+
+
+class ReferralDeadLetter(Base):
+    """A referral body /referrals refused for a reason a retry cannot fix, kept until an admin resolves it.
+
+    `reason` names the JSON paths and the rules that failed, never a value. On
+    "Resolved by hand" the body is cleared; id, reason, who and when stay.
+    """
+
+    __tablename__ = "referral_dead_letters"
+
+    # The Idempotency-Key of the refused delivery (the action server's referral id).
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
+    reason: Mapped[str] = mapped_column(String(1000))
+    # The request body as received (bounded by the intake's size limit); None once resolved.
+    body: Mapped[Optional[str]] = mapped_column(Text)
+    resolved_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), index=True)
+    # No foreign key, like the audit log: the record outlives an account.
+    resolved_by: Mapped[Optional[int]] = mapped_column(Integer)
+    resolution_note: Mapped[Optional[str]] = mapped_column(String(500))

@@ -32,16 +32,13 @@ class Settings(BaseSettings):
     session_messages_per_minute: int = 30
     client_messages_per_minute: int = 120
     logins_per_15_minutes: int = 10
-    # Retention (safety-security P3; api/services/retention.py): conversations, chat-session links
-    # and delivered outbox rows older than this many days are deleted or unlinked.
+    # Retention (safety-security P3; api/services/retention.py): conversations and chat-session links
+    # older than this many days are deleted or unlinked (the action side prunes its outbox itself).
     retention_days: int = Field(default=30, ge=1)
     # How often the API runs the retention job (api/retention_task.py); 0 turns the schedule off.
     retention_interval_minutes: float = Field(default=60, ge=0)
     # The first scheduled run waits this long after start-up (short-lived test apps never run it).
     retention_start_delay_seconds: float = Field(default=300, ge=0)
-    # The action server's outbox, pruned by the retention job when this process can reach the file
-    # (one machine, scripts/start.sh); elsewhere `python -m actions.retention` prunes it. Empty: $DATA_DIR/outbox.sqlite.
-    outbox_path: str = ""
 
     @model_validator(mode="after")
     def _fill_defaults_and_refuse_placeholders(self) -> "Settings":

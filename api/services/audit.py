@@ -9,9 +9,11 @@ from sqlalchemy.orm import Session
 
 from api.models import AuditEvent
 
-# Every action the coordinators' side writes ("received" is written by the intake).
+# Every action the coordinators' side writes ("received" and "refused" are written by the intake).
 ACTIONS = (
     "received",
+    "refused",
+    "resolve",
     "login",
     "login_failed",
     "logout",

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from api.core.config import Settings
 from api.core.security import new_token, token_hash
 from api.models import ChatSession, Coordinator, Referral, ReferralNote, StatusChange
-from api.services import audit, tracker
+from api.services import audit, dead_letters, tracker
 from contract.names import CONTACTING, ENROLLED, NEW, NOT_ENROLLED, REFERRAL_STATUSES, SCREENED, WITHDRAWN
 
 # new -> contacting -> screened -> enrolled | not_enrolled; withdrawn from any state that is not final.
@@ -200,6 +200,8 @@ def delete_referral(
             .execution_options(synchronize_session=False)
         )
     session.delete(referral)
+    # A refused delivery of the same referral kept as a dead letter goes with it.
+    dead_letters.forget_withdrawn(session, referral_id=referral_id, reason=reason, actor_id=actor.id)
     audit.record(session, action="delete", actor_id=actor.id, referral_id=referral_id, detail=reason)
     session.commit()
     return events_deleted

@@ -9,8 +9,8 @@ several API replicas at once.
 |---|---|---|
 | Rasa tracker store (`events`) | every event of a conversation whose **last** event is older than N days, referred or not | conversations with an event in the last N days |
 | API `chat_sessions` | the links to the person: cookie token hash, Rasa conversation id, last question, offered buttons (replaced by random values, like a withdrawal does) | the anonymous funnel row: start/finish times, outcome, criterion ids, message count |
-| action server outbox | delivered referrals acknowledged more than N days ago | referrals not yet delivered, whatever their age |
 | API `referrals`, notes, status history | nothing: referrals follow the study's own retention policy; a withdrawal deletes them (DELETE /coordinator/referrals/{id}) | everything |
+| API `referral_dead_letters` | the body of a resolved dead letter (resolving clears it; this step catches any left) | unresolved dead letters whatever their age (a consented referral is never dropped: the summary counts those older than N days so that an admin looks); id, reason, who and when of resolved ones |
 | API `audit_events` | nothing (append-only, holds no patient data) | everything |
 
 Why referred conversations go too: the referral row already holds everything
@@ -21,6 +21,11 @@ with no further use. Why chat sessions are unlinked, not deleted: deleting
 them would rewrite the weekly funnel statistics (conversations started and
 finished, outcomes, top reasons); once the token hash and conversation id are
 random, a row says only "someone chatted that week with this outcome".
+
+The action server's outbox is not pruned here: each store has one owner, and
+the outbox is the action side's (the delivery worker prunes it hourly,
+`python -m actions.retention` by hand; the API never imports `actions`). A
+delivered outbox row holds only its id and times anyway.
 
 Nothing here logs or returns patient data: counts only.
 """
@@ -40,8 +45,9 @@ from sqlalchemy.pool import NullPool
 
 from api.core.config import Settings, get_settings
 from api.core.security import new_token, token_hash
-from api.db import get_sessionmaker, sqlalchemy_url
+from api.db import PRIVATE_ENGINE, get_sessionmaker, sqlalchemy_url
 from api.models import ChatSession
+from api.services import dead_letters
 
 logger = logging.getLogger(__name__)
 
@@ -59,8 +65,9 @@ class RetentionResult:
     tracker_conversations: int = 0
     tracker_events: int = 0
     chat_sessions_unlinked: int = 0
-    # None: the outbox is not reachable from this process (another machine or container).
-    outbox_deleted: Optional[int] = None
+    dead_letter_bodies_cleared: int = 0
+    # Unresolved dead letters received more than N days ago: kept, but someone should look.
+    dead_letters_waiting: int = 0
     # "part: ErrorType" for each step that failed; the other steps still ran.
     errors: list[str] = field(default_factory=list)
 
@@ -69,11 +76,12 @@ class RetentionResult:
         return cutoff_for(self.now, self.days)
 
     def summary(self) -> str:
-        outbox = "not reachable here" if self.outbox_deleted is None else str(self.outbox_deleted)
         line = (
             f"retention {self.days} days (before {self.cutoff.isoformat()}): "
             f"tracker conversations deleted {self.tracker_conversations} ({self.tracker_events} events), "
-            f"chat sessions unlinked {self.chat_sessions_unlinked}, delivered outbox rows deleted {outbox}"
+            f"chat sessions unlinked {self.chat_sessions_unlinked}, "
+            f"resolved dead-letter bodies cleared {self.dead_letter_bodies_cleared}, "
+            f"unresolved dead letters older than {self.days} days (kept) {self.dead_letters_waiting}"
         )
         return line + (f"; failed: {', '.join(self.errors)}" if self.errors else "")
 
@@ -96,7 +104,7 @@ def _tracker_engine(tracker_db_url: str) -> Optional[Engine]:
         path = url.split("sqlite:///", 1)[1]
         if path != ":memory:" and not Path(path).exists():
             return None
-    return create_engine(url, poolclass=NullPool)
+    return create_engine(url, poolclass=NullPool, **PRIVATE_ENGINE)
 
 
 def prune_tracker(tracker_db_url: str, cutoff: datetime) -> tuple[int, int]:
@@ -167,24 +175,6 @@ def unlink_chat_sessions(session: Session, cutoff: datetime) -> int:
         unlinked += len(ids)
 
 
-# --- the action server's outbox ---------------------------------------------------------------
-
-
-def outbox_path(settings: Settings) -> Path:
-    return Path(settings.outbox_path) if settings.outbox_path else settings.data_dir / "outbox.sqlite"
-
-
-def prune_outbox(path: Path, cutoff: datetime) -> Optional[int]:
-    """Delivered outbox rows deleted, or None when this process cannot reach the outbox."""
-    if not path.exists():
-        return None
-    try:
-        from actions.retention import prune_delivered  # standard library only; absent from the API image
-    except ImportError:
-        return None
-    return prune_delivered(path, cutoff)
-
-
 # --- the job ------------------------------------------------------------------------------------
 
 
@@ -212,10 +202,12 @@ def run_retention(
     except Exception as error:  # noqa: BLE001
         result.errors.append(f"chat_sessions: {type(error).__name__}")
     try:
-        result.outbox_deleted = prune_outbox(outbox_path(settings), cutoff)
+        with (session_factory or get_sessionmaker())() as session:
+            result.dead_letter_bodies_cleared = dead_letters.clear_resolved_bodies(session)
+            result.dead_letters_waiting = dead_letters.waiting_since(session, cutoff)
     except Exception as error:  # noqa: BLE001
-        result.errors.append(f"outbox: {type(error).__name__}")
+        result.errors.append(f"dead_letters: {type(error).__name__}")
 
-    log = logger.warning if result.errors else logger.info
+    log = logger.warning if result.errors or result.dead_letters_waiting else logger.info
     log("%s", result.summary())
     return result

@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.pool import NullPool
 
-from api.db import sqlalchemy_url
+from api.db import PRIVATE_ENGINE, sqlalchemy_url
 
 EVENTS_TABLE = "events"
 
@@ -28,7 +28,7 @@ def delete_conversation(tracker_db_url: str, sender_id: str) -> int:
         if str(path) != ":memory:" and not path.exists():
             return 0  # connecting would create an empty database file
     # NullPool: deletions are rare, and a pooled connection would outlive the request for nothing.
-    engine = create_engine(url, poolclass=NullPool)
+    engine = create_engine(url, poolclass=NullPool, **PRIVATE_ENGINE)
     try:
         with engine.begin() as connection:
             if not inspect(connection).has_table(EVENTS_TABLE):

@@ -34,7 +34,7 @@ from api.core.texts import text
 from api.core.security import token_hash
 from api.deps import COORDINATOR_COOKIE, CurrentAdmin, CurrentCoordinator, SessionDep, public
 from api.models import Coordinator, CoordinatorSession, Referral
-from api.services import audit, queue, stats
+from api.services import audit, dead_letters, queue, stats
 from api.web.render import render_html
 from contract.names import (
     FAIL,
@@ -310,6 +310,8 @@ def queue_page(
         next_url=query.url("/staff/referrals", page=query.page + 1) if query.page < pages else None,
         export_url=query.url("/coordinator/referrals.csv"),
         flash=_flash(done),
+        # Admins resolve refused referrals (api/web/dead_letter_pages.py), so only they see the count.
+        dead_letters_waiting=dead_letters.waiting_count(session) if viewer.is_admin else 0,
     )
     audit.record(session, action="list", actor_id=coordinator.id)
     session.commit()

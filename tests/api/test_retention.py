@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -22,9 +24,9 @@ from sqlalchemy import create_engine, inspect, select, text
 
 from actions.outbox import Outbox
 from api.cli import main as cli
-from api.core.config import get_settings
+from api.core.config import ROOT, get_settings
 from api.db import sqlalchemy_url
-from api.models import AuditEvent, ChatSession, Referral
+from api.models import AuditEvent, ChatSession, Referral, ReferralDeadLetter
 from api.retention_task import retention_lifespan, retention_loop, start_retention
 from api.services import stats
 from api.services.chat_sessions import BotTurn, create_session
@@ -132,10 +134,13 @@ def test_retention_deletes_old_rows_and_keeps_new_ones(
     with db() as session:
         session.get(Referral, old_referral).received_at = OLD
         session.commit()
-    # Action-server outbox: delivered rows age out, undelivered ones never do.
+    # Action-server outbox: the API's job leaves it to its owner (the delivery worker prunes it).
     _put_outbox(outbox, "delivered-old", OLD)
     _put_outbox(outbox, "delivered-new", NEW)
     _put_outbox(outbox, "pending-old", None)
+    # Dead letters: an old unresolved one keeps its body; a resolved one never holds one.
+    _add_dead_letter("dead-letter-old-waiting", OLD)
+    _add_dead_letter("dead-letter-resolved", OLD, resolved=True)
     before_chats, before_funnel = _chats(), _funnel()
 
     assert cli(["retention", "--now", NOW.isoformat()]) == 0
@@ -162,9 +167,15 @@ def test_retention_deletes_old_rows_and_keeps_new_ones(
     assert _funnel() == before_funnel, "the weekly statistics are the same after retention"
     with db() as session:
         assert {r.id for r in session.scalars(select(Referral))} == {old_referral, new_referral}, "referrals stay"
-    assert set(_outbox_rows(outbox)) == {"delivered-new", "pending-old"}
+    assert set(_outbox_rows(outbox)) == {"delivered-old", "delivered-new", "pending-old"}, "the API never prunes the outbox"
+    with db() as session:
+        letters = {d.id: d for d in session.scalars(select(ReferralDeadLetter))}
+    assert set(letters) == {"dead-letter-old-waiting", "dead-letter-resolved"}, "dead letters are never deleted"
+    assert letters["dead-letter-old-waiting"].body and "Dead Letter Person" in letters["dead-letter-old-waiting"].body
+    assert letters["dead-letter-resolved"].body is None and letters["dead-letter-resolved"].reason
     assert "tracker conversations deleted 2 (4 events)" in printed
-    assert "chat sessions unlinked 2" in printed and "delivered outbox rows deleted 1" in printed
+    assert "chat sessions unlinked 2" in printed and "resolved dead-letter bodies cleared 1" in printed
+    assert "unresolved dead letters older than 30 days (kept) 1" in printed
 
     # The old cookie no longer finds a session; the recent one still does (Rasa is down here: 503).
     assert client.post("/chat/messages", json={"text": "hi"}, headers={"X-Chat-Session": old_token}).status_code == 401
@@ -172,16 +183,40 @@ def test_retention_deletes_old_rows_and_keeps_new_ones(
 
     # Safe to repeat: a second pass at the same moment changes nothing.
     again = run_retention(now=NOW)
-    assert (again.tracker_conversations, again.chat_sessions_unlinked, again.outbox_deleted, again.errors) == (
+    assert (again.tracker_conversations, again.chat_sessions_unlinked, again.dead_letter_bodies_cleared, again.errors) == (
         0, 0, 0, []
     )
     # A month later the recent rows (the chat session was just used) have aged out too.
     later = run_retention(now=NOW + timedelta(days=DAYS + 1))
-    assert (later.tracker_conversations, later.tracker_events, later.chat_sessions_unlinked, later.outbox_deleted) == (
-        2, 3, 1, 1
-    )
-    assert _events(tracker) == [] and set(_outbox_rows(outbox)) == {"pending-old"}
+    assert (later.tracker_conversations, later.tracker_events, later.chat_sessions_unlinked) == (2, 3, 1)
+    assert _events(tracker) == [] and len(_outbox_rows(outbox)) == 3
+    assert later.dead_letters_waiting == 1
     assert _funnel() == before_funnel
+
+
+def _add_dead_letter(dead_letter_id: str, received_at: datetime, *, resolved: bool = False) -> None:
+    with db() as session:
+        session.add(
+            ReferralDeadLetter(
+                id=dead_letter_id,
+                received_at=received_at,
+                reason="spine_levels: too_long",
+                body=json.dumps({"contact": {"name": "Dead Letter Person"}}),
+                # A resolution whose clearing did not happen: the job must catch it.
+                resolved_at=received_at if resolved else None,
+            )
+        )
+        session.commit()
+
+
+def test_the_api_does_not_import_the_action_side() -> None:
+    """Each store has one owner: the API (and its retention job) never loads `actions`."""
+    probe = (
+        "import sys, api.main, api.services.retention, api.cli; "
+        "print(sorted(m for m in sys.modules if m == 'actions' or m.startswith('actions.')))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert done.stdout.strip() == "[]"
 
 
 def test_the_number_of_days_is_configurable(
@@ -307,15 +342,39 @@ def _every_value_in(url: str) -> str:
     return "\n".join(dumped).lower()
 
 
+def _deliver_from_outbox(client: TestClient, outbox: Outbox) -> dict[str, int]:
+    """One pass of the real delivery worker (actions/delivery.py), its HTTP call made through the test client."""
+    from actions import delivery
+
+    def through_client(target: delivery.Target, referral_id: str, payload: dict[str, Any]) -> delivery.Answer:
+        response = post_referral(client, payload, **{"Idempotency-Key": referral_id})
+        body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
+        return delivery.Answer(response.status_code, body if isinstance(body, dict) else {})
+
+    original, delivery.send = delivery.send, through_client  # type: ignore[assignment]
+    try:
+        return delivery.deliver_due(outbox, delivery.Target("http://test/referrals", ""))
+    finally:
+        delivery.send = original  # type: ignore[assignment]
+
+
 def test_withdrawal_leaves_no_trace_in_any_table_and_keeps_a_phi_free_audit(
     client: TestClient, stores: dict[str, Any], database_url: str
 ) -> None:
     tracker = stores["tracker"]
     actor = logged_in(client.app)
-    gone = add_referral(
-        client, name=MARKERS["name"], email=MARKERS["email"], phone=MARKERS["phone"],
-        conversation_id=MARKERS["conversation"],
-    )["referral_id"]
+    # The referral goes the whole way: the action server's outbox, the delivery worker, the intake.
+    outbox = Outbox(stores["outbox"])
+    body = referral_body(
+        name=MARKERS["name"], email=MARKERS["email"], phone=MARKERS["phone"], conversation_id=MARKERS["conversation"]
+    )
+    outbox.put(body["referral_id"], body)
+    assert _deliver_from_outbox(client, outbox) == {"delivered": 1, "refused": 0, "postponed": 0}
+    gone = body["referral_id"]
+    # A changed body under the same key (refused for good) is kept as a dead letter beside it.
+    changed = {**body, "contact": {**body["contact"], "best_time": MARKERS["reason"]}}
+    refused = post_referral(client, changed)
+    assert refused.status_code == 422 and refused.json()["kept"] is True
     kept = add_referral(client, name="Kept Person", conversation_id="conv-kept")["referral_id"]
     _add_events(tracker, MARKERS["conversation"], [NEW], text_=f"my name is {MARKERS['name']}")
     _add_events(tracker, MARKERS["conversation"], [NEW], text_=MARKERS["email"])
@@ -333,6 +392,14 @@ def test_withdrawal_leaves_no_trace_in_any_table_and_keeps_a_phi_free_audit(
     left = _every_value_in(database_url) + _every_value_in(tracker)
     for label, value in MARKERS.items():
         assert value.lower() not in left, f"{label} is still stored somewhere"
+    # The outbox copy: cleared at delivery, overwritten in the file (not just unlinked).
+    assert outbox.state(gone) == "delivered" and outbox.pending() == []
+    outbox_bytes = outbox.path.read_bytes().lower()
+    for label in ("name", "email", "phone", "conversation"):
+        assert MARKERS[label].lower().encode() not in outbox_bytes, f"{label} is still in the outbox file"
+    with db() as session:
+        letter = session.get(ReferralDeadLetter, gone)
+        assert letter.body is None and letter.resolved_at is not None and letter.resolved_by == actor.id
     assert sorted(_events(tracker)) == ["conv-kept"], "only the other conversation's events remain"
     with db() as session:
         assert [r.id for r in session.scalars(select(Referral))] == [kept]
@@ -342,6 +409,7 @@ def test_withdrawal_leaves_no_trace_in_any_table_and_keeps_a_phi_free_audit(
     # The audit trail of the deleted referral outlives it, as codes only.
     assert audit == [
         ("received", "likely_eligible"),
+        ("refused", "body: differs_from_the_referral_received_with_this_key"),
         ("status_change", "new->contacting"),
         ("note", None),
         ("view", None),

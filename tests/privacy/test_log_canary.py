@@ -9,6 +9,11 @@ every log they wrote is searched: Servers' data_dir/logs/*.log, every other
 file under the data dir except the databases, and any file changed under the
 repository meanwhile. Zero hits allowed.
 
+A second case forces a database error in the middle of the intake (a trigger
+refuses the INSERT) while the marker values are in the body: the API's
+traceback names the statement but never its parameters (`hide_parameters`,
+api/db.py).
+
 The API runs as scripts/start.sh and docker/api.Dockerfile run it
 (`--no-access-log`): an access log holds request URLs, and the coordinators'
 search puts what they search for (a name, a phone number) in the URL.
@@ -17,12 +22,15 @@ search puts what they search for (a name, a phone number) in the URL.
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import time
+from contextlib import closing
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 pytest.importorskip("pydantic_settings", reason="API environment only (.venv/api)")
@@ -35,7 +43,8 @@ from tests.api.test_e2e_referral import (  # noqa: E402
     coordinator,
     wait_for_referrals,
 )
-from tests.servers import API_PY, ROOT, Servers, trained_model  # noqa: E402
+from tests.api.factories import referral_body  # noqa: E402
+from tests.servers import API_PY, ROOT, SERVICE_TOKEN, Servers, trained_model  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
@@ -149,3 +158,47 @@ def test_no_marker_value_in_any_log_of_any_service(system: Servers) -> None:
         print(f"  searched {path}")
     assert lines > 0 and all(p in files for p in logs)
     assert hits == 0, "\n".join(found)
+
+
+@pytest.fixture
+def api_with_a_broken_table(tmp_path: Path) -> Iterator[Servers]:
+    """The API alone (no Rasa: no model needed), its referrals table refusing every INSERT."""
+    running = StartScriptServers(tmp_path / "db-error", with_api=True)
+    try:
+        subprocess.run([str(API_PY), "-m", "api.cli", "migrate"], cwd=ROOT, env=running.env, check=True)
+        with closing(sqlite3.connect(running.data_dir / "api.sqlite")) as db, db:
+            db.execute(
+                "CREATE TRIGGER forced_failure BEFORE INSERT ON referrals "
+                "BEGIN SELECT RAISE(ABORT, 'forced failure for the log canary'); END"
+            )
+        running.launch("api", [
+            str(API_PY), "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(running.api_port),
+        ])
+        running.ready_urls["api"] = f"{running.api_url}/health"
+        running.wait_ready("api")
+        yield running
+    finally:
+        running.stop()
+
+
+def test_a_database_error_during_intake_logs_no_marker_value(api_with_a_broken_table: Servers) -> None:
+    system = api_with_a_broken_table
+    started = time.time() - 1
+    body = referral_body(name=NAME, phone=PHONE, email=EMAIL, best_time=FREE_CONTACT)
+    response = httpx.post(
+        f"{system.api_url}/referrals", json=body, timeout=30,
+        headers={"Authorization": f"Bearer {SERVICE_TOKEN}", "Idempotency-Key": body["referral_id"]},
+    )
+    assert response.status_code == 500
+    system.stop()
+    log = (system.data_dir / "logs" / "api.log").read_text(errors="replace")
+    # The error really happened and was logged with its statement.
+    assert "forced failure for the log canary" in log and "INSERT INTO referrals" in log, log[-2000:]
+    assert "SQL parameters hidden" in log
+    found = [
+        f"{path}: {marker}"
+        for path in _files_to_search(system.data_dir, started)
+        for marker in MARKERS
+        if marker.lower() in path.read_bytes().decode("utf-8", errors="replace").lower()
+    ]
+    assert found == []

@@ -16,7 +16,6 @@ pytest.importorskip, so that run skips this folder.
 
 from __future__ import annotations
 
-import json
 import shutil
 import socket
 import sqlite3
@@ -31,6 +30,7 @@ from typing import Any, Optional, Union
 import pytest
 
 from tests.chat_client import Chat
+from tests.outbox_view import outbox_rows as read_outbox
 from tests.servers import API_PY, ROOT, Servers, trained_model
 
 RESULTS = ROOT / "results" / "reliability.txt"
@@ -205,23 +205,8 @@ def coordinator(base_url: str) -> Any:
 
 
 def outbox_rows(servers: Servers) -> list[dict[str, Any]]:
-    path = servers.data_dir / "outbox.sqlite"
-    if not path.exists():
-        return []
-    with closing(sqlite3.connect(path, timeout=5)) as db:
-        try:
-            rows = db.execute(
-                "SELECT referral_id, payload, attempts, next_attempt_at, delivered_at, created_at FROM referral_outbox"
-            ).fetchall()
-        except sqlite3.OperationalError:  # the table does not exist yet
-            return []
-    return [
-        {
-            "referral_id": rid, "payload": json.loads(payload), "attempts": attempts,
-            "next_attempt_at": next_at, "delivered_at": delivered, "created_at": created,
-        }
-        for rid, payload, attempts, next_at, delivered, created in rows
-    ]
+    """Outbox rows; a delivered row's payload (cleared there) comes from the API's copy (tests/outbox_view.py)."""
+    return read_outbox(servers.data_dir)
 
 
 def api_referrals(servers: Servers) -> list[dict[str, Any]]:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
-from actions.outbox import Outbox
+import pytest
+
+from actions.outbox import Outbox, OutboxError
 from nlu.channel import neutralise_typed_text, offered_buttons, offered_payloads, typed_button
 
 
@@ -15,6 +19,56 @@ def test_outbox_stores_a_referral_once(tmp_path: Path) -> None:
     assert outbox.pending() == [("r-1", {"outcome": "likely_eligible"})]
     outbox.mark_delivered("r-1")
     assert outbox.pending() == []
+
+
+def test_outbox_states_and_counts(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path / "o.sqlite")
+    assert outbox.counts() == {"pending": 0, "delivered": 0, "refused": 0, "refused_payload_here": 0}
+    for rid in ("r-pending", "r-delivered", "r-kept", "r-here"):
+        outbox.put(rid, {"a": rid})
+    outbox.mark_delivered("r-delivered")
+    outbox.mark_refused("r-kept", "kept by the API as a dead letter: spine_levels: too_long", kept_by_api=True)
+    outbox.mark_refused("r-here", "status 413", kept_by_api=False)
+    assert {rid: outbox.state(rid) for rid in ("r-pending", "r-delivered", "r-kept", "r-here", "nope")} == {
+        "r-pending": "pending", "r-delivered": "delivered", "r-kept": "refused", "r-here": "refused", "nope": None,
+    }
+    assert outbox.counts() == {"pending": 1, "delivered": 1, "refused": 2, "refused_payload_here": 1}
+    assert [rid for rid, _ in outbox.pending()] == ["r-pending"] == [rid for rid, _ in outbox.due()]
+    assert {(r.referral_id, r.holds_payload) for r in outbox.refused()} == {("r-kept", False), ("r-here", True)}
+    # Only a refused row whose payload is still here can go back to pending.
+    assert not outbox.retry("r-kept") and not outbox.retry("r-pending") and outbox.retry("r-here")
+    assert not outbox.resolve("r-pending"), "resolving is for refused rows only"
+
+
+def test_an_outbox_file_from_before_the_refused_state_is_upgraded(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute(
+            "CREATE TABLE referral_outbox (referral_id TEXT PRIMARY KEY, created_at TEXT NOT NULL, payload TEXT NOT NULL, "
+            "attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at TEXT NOT NULL DEFAULT '', delivered_at TEXT)"
+        )
+        db.execute("INSERT INTO referral_outbox VALUES ('old-done', '2025-01-01', '{\"n\": 1}', 1, '', '2025-01-02')")
+        db.execute("INSERT INTO referral_outbox VALUES ('old-wait', '2025-01-01', '{\"n\": 2}', 0, '', NULL)")
+    outbox = Outbox(path)
+    assert outbox.pending() == [("old-wait", {"n": 2})]
+    outbox.mark_refused("old-wait", "status 413", kept_by_api=False)
+    assert outbox.counts() == {"pending": 0, "delivered": 1, "refused": 1, "refused_payload_here": 1}
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute("SELECT payload FROM referral_outbox WHERE referral_id = 'old-done'").fetchone() == ("",)
+
+
+def test_an_outbox_database_error_carries_no_payload(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path / "o.sqlite")
+    outbox.put("r-err", {"a": 1})
+    with closing(sqlite3.connect(outbox.path)) as db, db:
+        db.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON referral_outbox BEGIN SELECT RAISE(ABORT, 'forced failure'); END"
+        )
+    with pytest.raises(OutboxError) as raised:
+        outbox.put("r-new", {"contact": {"name": "Tracebackmarker Person"}})
+    assert "forced failure" in str(raised.value) and "Tracebackmarker" not in str(raised.value)
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
+    assert isinstance(raised.value, sqlite3.Error), "callers that catch sqlite3 errors still do"
 
 
 def test_outbox_survives_a_new_instance(tmp_path: Path) -> None:
