@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 
 from api.deps import public
 from api.retention_task import retention_lifespan
 from api.routes import admin, auth, chat, coordinators, referrals
 from api.schemas import ContractBroken
 from api.web import EmbedCORS, coordinator_pages, dead_letter_pages, embed_origins, pages
+
+logger = logging.getLogger("api.errors")
 
 # Static assets may be cached; everything else can hold patient data (S7).
 CACHEABLE_PREFIXES = ("/static/",)
@@ -58,6 +63,17 @@ def create_app() -> FastAPI:
             if isinstance(broken, ContractBroken):
                 fields = sorted(set(fields) - {"body"} | set(broken.problems))
         return JSONResponse({"detail": "Invalid request.", "fields": fields}, status_code=422)
+
+    @app.exception_handler(DBAPIError)
+    async def database_error(request: Request, error: DBAPIError) -> JSONResponse:
+        # The engines hide bound parameters (api/db.py), but the driver's own
+        # message can still quote a row (PostgreSQL "DETAIL: Failing row
+        # contains ..."): log the kind of error and the statement only.
+        logger.error(
+            "database error (%s) in %s %s; statement: %s",
+            type(error.orig).__name__, request.method, request.url.path, error.statement,
+        )
+        return JSONResponse({"detail": "Internal error."}, status_code=500)
 
     # The embedded chat on the trial website: CORS on /chat/ and /static/ only, for EMBED_ORIGINS (default none).
     app.add_middleware(EmbedCORS, origins=embed_origins())

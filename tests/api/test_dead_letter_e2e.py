@@ -1,7 +1,7 @@
 """Issue 11 end to end with real processes: the real API (uvicorn, migrated) and the real delivery worker.
 
 No Rasa here: the record is put in the outbox directly, as the action server's
-hand-off does. A record the API refuses (21 spine levels, more than it takes)
+hand-off does. A record the API refuses (one from an older action server, with a field the contract does not have)
 lands in the admins' dead-letter list and is not sent again; a valid one is
 delivered and leaves only its id and times in the outbox.
 """
@@ -19,7 +19,7 @@ import pytest
 
 from actions.outbox import Outbox
 from tests.api.factories import referral_body
-from tests.api.test_dead_letters import LEVELS_21
+from tests.api.test_dead_letters import REFUSED_REASON, refused_body
 from tests.servers import API_PY, RASA_PY, ROOT, Servers
 
 ADMIN_EMAIL, ADMIN_PASSWORD = "admin@example.org", "correct horse battery staple"
@@ -70,7 +70,7 @@ def _wait(condition, timeout_s: float) -> bool:  # type: ignore[no-untyped-def]
 
 def test_a_refused_record_lands_in_the_dead_letters_and_is_not_retried(system: Servers) -> None:
     outbox = Outbox(system.data_dir / "outbox.sqlite")
-    refused = referral_body(name=NAME, spine_levels=LEVELS_21)
+    refused = refused_body(name=NAME)
     valid = referral_body(name="Valid Endtoend")
     outbox.put(refused["referral_id"], refused)
     outbox.put(valid["referral_id"], valid)
@@ -80,11 +80,11 @@ def test_a_refused_record_lands_in_the_dead_letters_and_is_not_retried(system: S
     assert _wait(lambda: outbox.state(valid["referral_id"]) == "delivered", 30), "the valid one was not delivered"
     [row] = outbox.refused()
     assert row.referral_id == refused["referral_id"] and not row.holds_payload
-    assert row.refusal == "kept by the API as a dead letter: spine_levels: too_long"
+    assert row.refusal == f"kept by the API as a dead letter: {REFUSED_REASON}"
 
     admin = _admin(system.api_url)
     listed = admin.get("/admin/dead-letters").json()
-    assert [(i["id"], i["reason"]) for i in listed["items"]] == [(refused["referral_id"], "spine_levels: too_long")]
+    assert [(i["id"], i["reason"]) for i in listed["items"]] == [(refused["referral_id"], REFUSED_REASON)]
     page = admin.get("/staff/dead-letters")
     assert page.status_code == 200 and refused["referral_id"] in page.text
     assert "<strong>1</strong> consented referral was" in admin.get("/staff/referrals").text

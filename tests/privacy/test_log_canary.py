@@ -192,9 +192,10 @@ def test_a_database_error_during_intake_logs_no_marker_value(api_with_a_broken_t
     assert response.status_code == 500
     system.stop()
     log = (system.data_dir / "logs" / "api.log").read_text(errors="replace")
-    # The error really happened and was logged with its statement.
-    assert "forced failure for the log canary" in log and "INSERT INTO referrals" in log, log[-2000:]
-    assert "SQL parameters hidden" in log
+    # The error really happened and was logged with its kind and statement,
+    # not with the driver's message (which can quote a row on PostgreSQL).
+    assert "database error (" in log and "INSERT INTO referrals" in log, log[-2000:]
+    assert "forced failure for the log canary" not in log
     found = [
         f"{path}: {marker}"
         for path in _files_to_search(system.data_dir, started)
