@@ -56,12 +56,12 @@ READER_KEYS = frozenset({
     "not_a_pain_number_after", "not_a_pain_number_before", "pain_corrected", "pain_earlier", "pain_now",
     "results_pending", "age_figure_of_speech", "question_opening", "cord_yes", "cord_no", "pain_scale", "ordinal_choice", "ordinal_places",
     "age_of_someone_else", "visceral_organ_yes", "male", "male_patient_relations",
-    "pregnancy_not_possible", "pregnancy_not_possible_from_age", "pregnancy_could_be", "pregnancy_discuss",
+    "pregnancy_not_possible", "pregnancy_not_possible_from_age", "pregnancy_yes", "pregnancy_untested", "pregnancy_could_be", "pregnancy_discuss",
     "pregnancy_no_hedged", "breastfeeding_yes", "breastfeeding_no", "visceral_organs", "visceral_bones_only",
-    "visceral_organ_origin", "visceral_organ_clear", "visceral_organ_denied",
-    "radiation_elsewhere", "radiation_other_part", "radiation_words", "pain_words", "radiation_none", "radiation_where_unknown", "spine_mets_words", "spine_mets_found",
+    "visceral_organ_origin", "visceral_organ_origin_after", "visceral_organ_clear", "visceral_organ_denied",
+    "radiation_elsewhere", "radiation_other_part", "radiation_words", "radiation_named", "place_not_painful", "spine_words_only", "pain_words", "radiation_none", "radiation_where_unknown", "spine_mets_words", "spine_mets_found",
     "attend_yes", "attend_no", "attend_unsure", "respondent_caregiver", "respondent_self", "respondent_self_weak",
-    "age_adult_words", "age_minor_words", "asks_meaning", "asks_if_counts", "symptom_words", "recent_words", "function_flags", "labels",
+    "age_adult_words", "age_minor_words", "asks_meaning", "asks_meaning_said", "asks_if_counts", "symptom_words", "recent_words", "function_flags", "labels",
 })
 NEGATIONS = ("can't", "cant", "cannot", "can not", "couldn't", "not", "no longer", "don't", "dont", "unable to",
              "stopped", "quit", "gave up", "no more", "never")
@@ -420,14 +420,19 @@ def ordinal_choice(text: str, buttons: Sequence[Button]) -> Optional[Button]:
     choices = [b for b in buttons if b.value != UNKNOWN]
     if not found or not choices:
         return None
-    place = int(found.group("number")) if found.group("number") else data["ordinal_places"][found.group("word")]
+    word = found.group("word") or found.group("alone")
+    place = int(found.group("number")) if found.group("number") else data["ordinal_places"][word]
     if place == -1:
         return choices[-1]
+    if place == 0:
+        return choices[len(choices) // 2] if len(choices) % 2 else None
     return choices[place - 1] if 1 <= place <= len(choices) else None
 
 
 def asks_back(text: str) -> bool:
     """Every sentence is a question, and one asks what the question means."""
+    if re.search(cues()["asks_meaning_said"], text.lower()):
+        return True  # "not sure what you mean": the question again, in other words
     return (_all_questions(text) or _one_unmarked_question(text)) and bool(re.search(cues()["asks_meaning"], text.lower()))
 
 
@@ -445,7 +450,10 @@ def asks_if_counts(text: str) -> bool:
 
 YEAR = re.compile(r"\bborn\s+(?:in\s+)?((?:19|20)\d\d)\b")
 MONTHS = r"(?:january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec|spring|summer|fall|autumn|winter|christmas)"
-COMING_BIRTHDAY = re.compile(r"\s+(?:come|this\s+coming|next)\s+(?:the\s+)?" + MONTHS + r"\b")
+COMING_BIRTHDAY = re.compile(r"\s+(?:(?:come|this\s+coming|next)\s+(?:the\s+)?" + MONTHS + r"|next\s+(?:month|week)|in\s+(?:a\s+)?(?:few|couple\s+of|two|three)\s+(?:weeks|days|months)|tomorrow)\b")
+# "73 and a half": an age counts whole years, but the number reader rounds
+# a half up (right for a pain score), so one is taken off.
+HALF_YEAR = re.compile(r"\band\s+a\s+half\b")
 AGE_NOW = re.compile(r"\b(?:so|still|now|currently)\s+(\d{1,3})\b(?!\s*(?:yrs?|years?|months?|weeks?|days?))|\b(\d{1,3})\s+(?:still|now|right\s+now|at\s+the\s+moment)\b")
 TURNING = re.compile(r"\b(?:i[''’]?ll\s+be|he[''’]?ll\s+be|she[''’]?ll\s+be|will\s+be|turning|turns)\s+(\d{1,3})\b")
 
@@ -494,6 +502,8 @@ def read_age_words(message: ParsedMessage, respondent: Optional[str] = None) -> 
                if v is not None and 0 < v < 120}
     said = [e for e in message.entities if e.get("entity") in ("age", "number") and own(e) and _as_int(e.get("value"))]
     others = [e for e in message.entities if e.get("entity") in ("age", "number") and not own(e)]
+    if HALF_YEAR.search(lowered) and len(ages | numbers) == 1 and not others:
+        return next(iter(ages | numbers)) - 1, True
     if others and len(ages | numbers) == 1:
         return next(iter(ages | numbers)), False  # "52, my husband is 55": 52, read back
     if len(ages | numbers) == 1 and any(COMING_BIRTHDAY.match(lowered[int(e.get("end") or 0):]) for e in said):
@@ -518,6 +528,10 @@ def read_pregnancy_words(message: ParsedMessage) -> tuple[Any, bool]:
         return "not_applicable", True
     if _has(text, data["pregnancy_discuss"]):
         return "prefer_discuss", True
+    if _has(text, data["pregnancy_yes"]):
+        return "yes", True
+    if _has(text, data["pregnancy_untested"]):
+        return UNKNOWN, False  # "I don't think so but I haven't done a test": read back
     if _has(text, data["pregnancy_no_hedged"]):
         return "no", False
     if _has(text, data["pregnancy_could_be"]):
@@ -534,6 +548,9 @@ def read_breastfeeding_words(message: ParsedMessage) -> tuple[Any, bool]:
         return "no", True
     if _has(message.text, data["breastfeeding_yes"]):
         return "yes", True
+    years = [v for v in (_as_int(n) for n in [*message.values("age"), *message.values("number")]) if v is not None]
+    if years and max(years) >= data["pregnancy_not_possible_from_age"] and message.first("answer") != "yes":
+        return "no", False  # "I'm 80 honey": read back
     return None, True
 
 
@@ -554,7 +571,8 @@ def read_visceral_words(message: ParsedMessage) -> tuple[Any, bool]:
     for organ in data["visceral_organs"]:
         for at in _find(lowered, organ):
             before, after = lowered[max(0, at - 40):at], lowered[at + len(organ):at + len(organ) + 40]
-            if re.match(r"\s*(?:cancer|ca)\b", after) or re.search(data["visceral_organ_origin"], before):
+            if (re.match(r"\s*(?:cancer|ca)\b", after) or re.search(data["visceral_organ_origin"], before)
+                    or re.match(data["visceral_organ_origin_after"], after)):
                 continue  # "lung cancer", "it started in my lung": where it began
             if re.search(data["visceral_organ_clear"], after) or re.search(data["visceral_organ_denied"], before):
                 clear.append(organ)
@@ -591,6 +609,35 @@ def places_of_radiation(message: ParsedMessage) -> ParsedMessage:
     return ParsedMessage(message.text, message.intent, tuple(kept))
 
 
+def places_that_hurt(message: ParsedMessage) -> ParsedMessage:
+    """The message without spine places its own clause says do not hurt ("the
+    painful one is L3, they also found one at C4 but that one doesn't hurt"),
+    when another place is named: the question asks where the pain is."""
+    lowered = message.text.lower()
+    cuts = [0] + [m.start() for m in CLAUSE_BREAK.finditer(lowered)] + [len(lowered)]
+    clauses = list(zip(cuts, cuts[1:]))
+    places = [e for e in message.entities if e.get("entity") in ("spine_region", "spine_level")]
+
+    def names_a_place(a: int, b: int) -> bool:
+        return any(e.get("start") is not None and a <= int(e["start"]) < b for e in places)
+
+    painless = []
+    for index, (a, b) in enumerate(clauses):
+        if re.search(cues()["place_not_painful"], lowered[a:b]):
+            # "... one at C4 but that one doesn't hurt": the place is in the clause before.
+            painless.append((a, b) if names_a_place(a, b) or index == 0 else (clauses[index - 1][0], b))
+    if not painless:
+        return message
+
+    def in_painless(entity: Mapping[str, Any]) -> bool:
+        start = entity.get("start")
+        return start is not None and any(a <= int(start) < b for a, b in painless)
+
+    if not places or all(in_painless(e) for e in places):
+        return message
+    return ParsedMessage(message.text, message.intent, tuple(e for e in message.entities if not (e in places and in_painless(e))))
+
+
 def read_prior_radiation_words(message: ParsedMessage) -> tuple[Any, bool]:
     data = cues()
     if _has(message.text, data["radiation_where_unknown"]) and message.first("answer") != "no":
@@ -605,6 +652,10 @@ def read_prior_radiation_words(message: ParsedMessage) -> tuple[Any, bool]:
     if _has(message.text, data["radiation_elsewhere"]):
         return "no", False
     unsure = message.first("answer") == "unsure" or message.intent == "dont_know"
+    # "got radiation on my spine 4 weeks ago": the spine, no place named (sealed round 7).
+    if (not unsure and message.first("answer") not in ("no", "likely_no") and not message.values("spine_region")
+            and re.search(data["radiation_named"], message.text.lower()) and _has(message.text, data["spine_words_only"])):
+        return [], True
     if not unsure and not message.values("spine_region") and re.search(data["radiation_other_part"], message.text.lower()):
         return "no", False
     return None, True
@@ -695,6 +746,8 @@ def _typed_value(question: Any, message: ParsedMessage, buttons: Sequence[Button
     hedge = message.first("answer")
     if answer_type == "prior_radiation":
         message = places_of_radiation(message)
+    if qid == "spine_region":
+        message = places_that_hurt(message)
     placed = ordinal_choice(message.text, buttons)
     if placed is not None:
         return _button_value(answer_type, placed.value), False

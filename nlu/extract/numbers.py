@@ -77,6 +77,12 @@ class NumberRules:
         pain = data["pain"]
         self.pain_templates = [fill(t) for t in pain["templates"]]
         self.zero_templates = [re.compile(t, re.IGNORECASE) for t in pain["zero"]]
+        self.ten_templates = [re.compile(t, re.IGNORECASE) for t in pain.get("ten", [])]
+        self.homophones: Dict[str, int] = {str(k).lower(): int(v) for k, v in (pain.get("homophones") or {}).items()}
+        self.homophone_re = (
+            re.compile(rf"(?<![\w'])(?P<word>{_alternation(self.homophones)}){self.out_of_ten}", re.IGNORECASE)
+            if self.homophones else None
+        )
         age = data["age"]
         self.age_templates = [AgeTemplate(fill(t["regex"]), int(t.get("min", 0))) for t in age["templates"]]
         self.thresholds = [
@@ -147,6 +153,10 @@ class NumberRules:
                     score = 10  # "12/10" means the worst pain there is
                 if 0 <= score <= 10:
                     found.append(Entity("pain_score", score, match.start(), match.end()))
+        if self.homophone_re is not None:
+            for match in self.homophone_re.finditer(text):
+                found.append(Entity("pain_score", self.homophones[match.group("word").lower()], match.start(), match.end()))
+        found += [Entity("pain_score", 10, m.start(), m.end()) for t in self.ten_templates for m in t.finditer(text)]
         found = _without_overlaps(found)
         if found:
             return found

@@ -58,6 +58,13 @@ class SpineRules:
             self.offsets[segment] = total
             total += int(self.segments[segment]["count"])
         self.not_after: List[str] = [str(w).lower() for w in levels.get("not_after", [])]
+        self.spoken_letters: Dict[str, str] = {str(k).lower(): str(v) for k, v in (levels.get("spoken_letters") or {}).items()}
+        self.spoken_numbers: Dict[str, int] = {str(k).lower(): int(v) for k, v in (levels.get("spoken_numbers") or {}).items()}
+        self.spoken_re = None
+        if self.spoken_letters and self.spoken_numbers:
+            said = "|".join(sorted(map(re.escape, self.spoken_letters), key=len, reverse=True))
+            numbers = "|".join(sorted(map(re.escape, self.spoken_numbers), key=len, reverse=True))
+            self.spoken_re = re.compile(rf"(?<![\w'])(?P<l>{said})[\s-]+(?P<n>{numbers})(?![\w'-])", re.IGNORECASE)
         letter = "(?:" + "|".join(sorted((re.escape(k) for k in self.letters), key=len, reverse=True)) + ")"
         joiner = "(?:" + "|".join(re.escape(j) for j in levels["range_joiners"]) + ")"
         code = r"\s?-?\s?"
@@ -81,6 +88,14 @@ class SpineRules:
             value, regions = parsed
             found.append(Entity("spine_level", value, match.start(), match.end()))
             found.extend(Entity("spine_region", region, match.start(), match.end()) for region in regions)
+        if self.spoken_re is not None:
+            for match in self.spoken_re.finditer(text):
+                segment = self.spoken_letters[match.group("l").lower()]
+                level = Level(segment, self.spoken_numbers[match.group("n").lower()])
+                if level.number > int(self.segments[segment]["count"]):
+                    continue
+                found.append(Entity("spine_level", level.code(), match.start(), match.end()))
+                found.append(Entity("spine_region", self.segments[segment]["region"], match.start(), match.end()))
         return found
 
     def _level(self, letter: Optional[str], number: Optional[str]) -> Optional[Level]:

@@ -454,3 +454,67 @@ def test_a_figure_of_speech_is_not_an_age() -> None:
 ])
 def test_ecog_round6_descriptions(text: str, level: int) -> None:
     assert read_ecog_description(text) == level
+
+
+# --- round 7 failure classes (new wordings) -----------------------------------
+
+@pytest.mark.parametrize("question,text", [
+    ("age", "67. I have had trouble emptying my bladder the last few days"),
+    ("spine_mets_confirmed", "yes. also since tuesday I struggle controlling my bladder"),
+    ("pain_score", "6, and the ache has begun to go round my waist like a belt"),
+    ("spine_region", "mid back and it travels all the way round to the front below my ribs, new since friday"),
+])
+def test_round7_emergencies_are_urgent(question: str, text: str) -> None:
+    assert reading(question, text).red_flag == URGENT
+
+
+@pytest.mark.parametrize("question,text,respondent", [
+    ("performance_status", "she is up all day, cooks for herself, but she hasn't been able to go back to her job", "caregiver"),
+    ("red_flags", "my legs went weak when my doctor told me the scan was clear, in a good way", "self"),
+    ("red_flags", "she's fine, it's me who gets numb fingers from knitting", "caregiver"),
+    ("respondent", "for my mum. I know what tingling is from my own diabetes, she doesn't have it", "caregiver"),
+])
+def test_round7_look_alikes_are_not_urgent(question: str, text: str, respondent: str) -> None:
+    assert reading(question, text, respondent=respondent).red_flag != URGENT
+
+
+@pytest.mark.parametrize("question,text,value", [
+    ("age", "sixty and a half", 60),
+    ("age", "81 and a half", 81),
+    ("spine_region", "tee twelve", ["thoracic"]),
+    ("spine_region", "right where his belt goes", ["lumbar"]),
+    ("spine_region", "top of my back, just below my neck", ["thoracic"]),
+    ("spine_region", "the sore one is L2, there is another at T4 but that one never hurts", ["lumbar"]),
+    ("pain_score", "too out of ten", 2),
+    ("pain_score", "worst pain imaginable", 10),
+    ("cord_compression_told", "no one has mentioned that", "no"),
+    ("cord_compression_told", "they told me the spinal cord looked normal", "no"),
+    ("primary_cancer", "invasive lobular", "breast"),
+    ("pregnancy", "yes 12 weeks pregnant", "yes"),
+    ("breastfeeding", "I don't know what you mean", None),
+    ("breastfeeding", "fed both my boys decades ago, not now", "no"),
+    ("prior_spine_radiation", "radiation no, chemo yes", "no"),
+    ("prior_spine_radiation", "he had radiotherapy to his spine in the spring", []),
+    ("visceral_metastases", "breast is where it began and it is nowhere else except the bones", "no"),
+    ("able_to_attend", "it would be tough, we live up north", "unknown"),
+    ("respondent", "4 my sis", "caregiver"),
+])
+def test_round7_answer_classes(question: str, text: str, value: Any) -> None:
+    assert reading(question, text).value == value
+
+
+def test_a_bare_ordinal_picks_a_button_and_is_read_back() -> None:
+    said = reading("primary_cancer", "the second")
+    assert said.value == "prostate" and not said.sure
+
+
+def test_an_age_of_60_or_more_to_the_breastfeeding_question_is_a_no_read_back() -> None:
+    said = reading("breastfeeding", "I'm 79")
+    assert said.value == "no" and not said.sure
+
+
+@pytest.mark.parametrize("text,level", [
+    ("he's in bed pretty much all the time now and I wash him", 4),
+])
+def test_ecog_round7_descriptions(text: str, level: int) -> None:
+    assert read_ecog_description(text) == level
