@@ -72,7 +72,7 @@ def test_the_reason_names_each_failed_rule_without_the_patients_words(client: Te
     response = post_referral(client, body)
     assert response.status_code == 422 and response.json()["kept"] is True
     letter = _letters()[body["referral_id"]]
-    assert letter.reason == "consent: missing; contact.name: string_too_long; outcome: literal_error"
+    assert letter.reason == "$.consent: required; $.contact.name: maxLength; $.outcome: enum"
     assert "Deadlettermarker" not in letter.reason and "Deadlettermarker" not in response.text
 
 

@@ -40,7 +40,7 @@ HERE = Path(__file__).resolve().parent
 STEP_KEYS = frozenset({"say", "tap", "expect", "until", "answers"})
 EXPECT_KEYS = frozenset({"asks", "outcome", "urgent", "says", "never_says", "buttons"})
 STORY_KEYS = frozenset({"name", "steps", "referral"})
-REFERRAL_KEYS = frozenset({"name", "arrives", "outcome", "respondent", "answers", "results"})
+REFERRAL_KEYS = frozenset({"name", "arrives", "outcome", "respondent", "levels", "answers", "results"})
 ARRIVES_WITHIN_S = 30  # the delivery worker sends the outbox within seconds
 NOT_SENT_WAIT_S = 8  # how long a story waits to be sure a referral did not arrive
 MAX_TURNS_UNTIL = 30  # an `until` step that takes longer is a loop: the story fails
@@ -250,6 +250,8 @@ def check_referral(queue: Queue, expect: dict[str, Any]) -> list[str]:
     for key in ("outcome", "respondent"):
         if key in expect and detail.get(key) != expect[key]:
             problems.append(f"expected the referral's {key} {expect[key]}; it is {detail.get(key)}")
+    if "levels" in expect and detail.get("spine_levels") != expect["levels"]:
+        problems.append(f"expected the referral's spine levels {expect['levels']}; they are {detail.get('spine_levels')}")
     rows = {row["question_id"]: row for row in detail.get("criteria") or []}
     for qid, value in (expect.get("answers") or {}).items():
         got = (rows.get(qid) or {}).get("answer")
