@@ -55,7 +55,10 @@ def _create_account(email: str, role: str) -> int:
             return 2
         try:
             account, created = auth.create_account(
-                session, email=email, password=password, role=role  # type: ignore[arg-type]
+                session,
+                email=email,
+                password=password,
+                role=role,  # type: ignore[arg-type]
             )
         except ValueError as problem:
             print(text(str(problem)).format(minimum=MIN_PASSWORD_CHARS), file=sys.stderr)
@@ -66,12 +69,15 @@ def _create_account(email: str, role: str) -> int:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m api.cli", description="Pre-screener API operator commands.")
+    parser = argparse.ArgumentParser(
+        prog="python -m api.cli", description="Pre-screener API operator commands."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="apply the database migrations")
     for role in ("admin", "coordinator"):
         sub = commands.add_parser(
-            f"create-{role}", help=f"create a {role} account (password from {PASSWORD_ENV[role]} or a prompt)"
+            f"create-{role}",
+            help=f"create a {role} account (password from {PASSWORD_ENV[role]} or a prompt)",
         )
         sub.add_argument("--email", required=True)
     _add_retention_parser(commands)
@@ -91,8 +97,12 @@ def _add_retention_parser(commands: "argparse._SubParsersAction[argparse.Argumen
         "retention",
         help="delete conversations and unreferred answers older than N days (RETENTION_DAYS, default 30)",
     )
-    sub.add_argument("--days", type=int, default=None, help="keep this many days (default RETENTION_DAYS)")
-    sub.add_argument("--now", default=None, help="ISO date-time to count the days back from (default: now, UTC)")
+    sub.add_argument(
+        "--days", type=int, default=None, help="keep this many days (default RETENTION_DAYS)"
+    )
+    sub.add_argument(
+        "--now", default=None, help="ISO date-time to count the days back from (default: now, UTC)"
+    )
 
 
 def _retention(days: Optional[int], now_text: Optional[str]) -> int:

@@ -35,7 +35,9 @@ def make_engine(url: str) -> Engine:
         path = url.split("sqlite:///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15}, **PRIVATE_ENGINE)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 15}, **PRIVATE_ENGINE
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -68,5 +70,7 @@ def migrate(url: str | None = None) -> None:
     """Apply every Alembic migration (the prestart step)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", sqlalchemy_url(url or get_settings().database_url).replace("%", "%%"))
+    config.set_main_option(
+        "sqlalchemy.url", sqlalchemy_url(url or get_settings().database_url).replace("%", "%%")
+    )
     command.upgrade(config, "head")

@@ -71,7 +71,10 @@ def create_app() -> FastAPI:
         # contains ..."): log the kind of error and the statement only.
         logger.error(
             "database error (%s) in %s %s; statement: %s",
-            type(error.orig).__name__, request.method, request.url.path, error.statement,
+            type(error.orig).__name__,
+            request.method,
+            request.url.path,
+            error.statement,
         )
         return JSONResponse({"detail": "Internal error."}, status_code=500)
 

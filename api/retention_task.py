@@ -57,7 +57,9 @@ async def retention_loop(
         await asyncio.sleep(interval_s)
 
 
-def start_retention(app: FastAPI, job: Callable[[], Any] = run_retention) -> Optional[asyncio.Task[None]]:
+def start_retention(
+    app: FastAPI, job: Callable[[], Any] = run_retention
+) -> Optional[asyncio.Task[None]]:
     """Start the schedule on the running event loop; None when RETENTION_INTERVAL_MINUTES is 0."""
     settings = get_settings()
     if settings.retention_interval_minutes <= 0:
@@ -66,7 +68,11 @@ def start_retention(app: FastAPI, job: Callable[[], Any] = run_retention) -> Opt
     existing: Optional[asyncio.Task[None]] = getattr(app.state, STATE_KEY, None)
     # Reuse a running schedule only on this event loop: a test harness may run
     # the lifespan of one app object on several loops.
-    if existing is not None and not existing.done() and existing.get_loop() is asyncio.get_running_loop():
+    if (
+        existing is not None
+        and not existing.done()
+        and existing.get_loop() is asyncio.get_running_loop()
+    ):
         return existing
     task = asyncio.create_task(
         retention_loop(
@@ -78,7 +84,9 @@ def start_retention(app: FastAPI, job: Callable[[], Any] = run_retention) -> Opt
     )
     setattr(app.state, STATE_KEY, task)
     logger.info(
-        "retention every %s minutes, keeping %s days", settings.retention_interval_minutes, settings.retention_days
+        "retention every %s minutes, keeping %s days",
+        settings.retention_interval_minutes,
+        settings.retention_days,
     )
     return task
 

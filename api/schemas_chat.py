@@ -35,13 +35,18 @@ class ChatReply(BaseModel):
 
     messages: list[ChatBotMessage]
     asks: Optional[str] = Field(
-        default=None, description="Question id the bot is waiting for (kept on errors: nothing moved on)."
+        default=None,
+        description="Question id the bot is waiting for (kept on errors: nothing moved on).",
     )
     outcome: Optional[str] = Field(
         default=None, description=f"{' | '.join(OUTCOMES)}, when given in this turn."
     )
-    urgent: bool = Field(default=False, description="True when the bot says to get urgent care now.")
-    retry: bool = Field(default=False, description="True when the same message can simply be sent again (429, 503).")
+    urgent: bool = Field(
+        default=False, description="True when the bot says to get urgent care now."
+    )
+    retry: bool = Field(
+        default=False, description="True when the same message can simply be sent again (429, 503)."
+    )
     error: Optional[ChatError] = Field(default=None, description="Null on success.")
 
 
@@ -75,7 +80,10 @@ CHAT_MESSAGE_BODY_SCHEMA: dict[str, Any] = {
         "or `payload` (the payload of a button of the bot's last turn). Content-Type must be application/json."
     ),
     "properties": {
-        "text": {"type": "string", "description": "At most settings.max_message_chars characters (default 500)."},
+        "text": {
+            "type": "string",
+            "description": "At most settings.max_message_chars characters (default 500).",
+        },
         "payload": {"type": "string"},
     },
     "oneOf": [{"required": ["text"]}, {"required": ["payload"]}],

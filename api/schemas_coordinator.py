@@ -83,10 +83,16 @@ class ReferralPage(BaseModel):
 
 class CriterionOut(BaseModel):
     question_id: str
-    question: Optional[str] = Field(default=None, description="The question as asked; null for referrals received before it was recorded.")
+    question: Optional[str] = Field(
+        default=None,
+        description="The question as asked; null for referrals received before it was recorded.",
+    )
     protocol: list[str] = Field(default_factory=list)
     answer: Any = None
-    answer_label: Optional[str] = Field(default=None, description="The answer in the trial file's words (button title, or the number).")
+    answer_label: Optional[str] = Field(
+        default=None,
+        description="The answer in the trial file's words (button title, or the number).",
+    )
     status: str
     reason: Optional[str] = None
 

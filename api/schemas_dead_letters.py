@@ -41,4 +41,6 @@ class DeadLetterDetail(DeadLetterSummary):
 
 
 class ResolveIn(BaseModel):
-    note: str = Field(min_length=1, max_length=500, description="What was done, without patient details.")
+    note: str = Field(
+        min_length=1, max_length=500, description="What was done, without patient details."
+    )

@@ -22,7 +22,9 @@ CONTACT_MAX_CHARS: dict[str, int] = {
 }
 
 
-def unique_capped(items: Optional[Iterable[Any]], limit: int, max_chars: Optional[int] = None) -> list[str]:
+def unique_capped(
+    items: Optional[Iterable[Any]], limit: int, max_chars: Optional[int] = None
+) -> list[str]:
     """Text items, first occurrence kept in order, blanks and repeats dropped, at most ``limit``."""
     kept: list[str] = []
     for item in items or ():
@@ -44,13 +46,18 @@ def trimmed(text: Optional[str], max_chars: Optional[int]) -> Optional[str]:
 
 def bound_contact(contact: dict[str, Any]) -> dict[str, Any]:
     """Each contact field trimmed to the schema's length (an empty one becomes None)."""
-    return {field: trimmed(contact.get(field), limit) or None for field, limit in CONTACT_MAX_CHARS.items()}
+    return {
+        field: trimmed(contact.get(field), limit) or None
+        for field, limit in CONTACT_MAX_CHARS.items()
+    }
 
 
 def bound_record(record: dict[str, Any]) -> dict[str, Any]:
     """The record with its patient-given values bounded (a new dict; the input is not changed)."""
     bounded = dict(record)
-    bounded["spine_levels"] = unique_capped(record.get("spine_levels"), MAX_SPINE_LEVELS, MAX_SPINE_LEVEL_CHARS)
+    bounded["spine_levels"] = unique_capped(
+        record.get("spine_levels"), MAX_SPINE_LEVELS, MAX_SPINE_LEVEL_CHARS
+    )
     bounded["warning_signs"] = unique_capped(record.get("warning_signs"), MAX_WARNING_SIGNS)
     bounded["contact"] = bound_contact(record.get("contact") or {})
     return bounded

@@ -26,14 +26,30 @@ from contract.schema import referral_schema
 ANNOTATIONS = frozenset({"$schema", "$id", "title", "description", "$comment", "examples", "$defs"})
 CHECKED = frozenset(
     {
-        "type", "enum", "const", "required", "properties", "additionalProperties", "items",
-        "minItems", "maxItems", "uniqueItems", "minLength", "maxLength", "pattern",
-        "minimum", "maximum", "format", "$ref",
+        "type",
+        "enum",
+        "const",
+        "required",
+        "properties",
+        "additionalProperties",
+        "items",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "minimum",
+        "maximum",
+        "format",
+        "$ref",
     }
 )
 # RFC 3339 date-time (what JSON Schema's "date-time" format means): a date, a
 # time and an offset; Python's isoformat() with a timezone writes it.
-_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$")
+_DATE_TIME = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$"
+)
 
 
 class UnsupportedSchema(Exception):
@@ -197,7 +213,11 @@ class Validator:
         extra = schema.get("additionalProperties", True)
         for name, item in value.items():
             # Names of unknown keys are ours or an attacker's, never patient data.
-            where = f"{path}.{name}" if isinstance(name, str) and re.fullmatch(r"[A-Za-z0-9_$-]{1,64}", name) else f"{path}.<key>"
+            where = (
+                f"{path}.{name}"
+                if isinstance(name, str) and re.fullmatch(r"[A-Za-z0-9_$-]{1,64}", name)
+                else f"{path}.<key>"
+            )
             if name in properties:
                 found += self.problems(item, properties[name], where)
             elif extra is False:

@@ -232,7 +232,9 @@ def parse_linden(raw: Any, answer_types: Mapping[str, str]) -> LindenTable:
     for i, band in enumerate(bands_raw, 1):
         if not isinstance(band, dict) or set(band) != {"kps", "points"}:
             raise _fail(f"kps_points[{i}]: expected {{kps: [low, high], points: N}}")
-        bands.append((*_range(band["kps"], f"kps_points[{i}]"), _int(band["points"], f"kps_points[{i}]")))
+        bands.append(
+            (*_range(band["kps"], f"kps_points[{i}]"), _int(band["points"], f"kps_points[{i}]"))
+        )
     for low, high in ecog_to_kps.values():
         for kps in range(low, high + 1, KPS_STEP):
             if sum(b[0] <= kps <= b[1] for b in bands) != 1:
@@ -281,14 +283,18 @@ def parse_linden(raw: Any, answer_types: Mapping[str, str]) -> LindenTable:
         if not isinstance(reasons_raw.get(key), dict):
             raise _fail(f"reasons: missing {key!r}")
     reasons = LindenReasons(
-        may_be_group_a_patient=_text(reasons_raw["may_be_group_a"], "patient", "reasons.may_be_group_a"),
+        may_be_group_a_patient=_text(
+            reasons_raw["may_be_group_a"], "patient", "reasons.may_be_group_a"
+        ),
         may_be_group_a_coordinator=_text(
             reasons_raw["may_be_group_a"], "coordinator", "reasons.may_be_group_a"
         ),
         in_required_groups_coordinator=_text(
             reasons_raw["in_required_groups"], "coordinator", "reasons.in_required_groups"
         ),
-        incomplete_coordinator=_text(reasons_raw["incomplete"], "coordinator", "reasons.incomplete"),
+        incomplete_coordinator=_text(
+            reasons_raw["incomplete"], "coordinator", "reasons.incomplete"
+        ),
     )
     return LindenTable(
         protocol=tuple(protocol),

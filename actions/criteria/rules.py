@@ -158,7 +158,9 @@ def _parse_between(arg: Any, ctx: ConditionContext, where: str) -> Condition:
     return Condition("between", (low, high))
 
 
-def _parse_flag(op: str, lists_only: bool = False) -> Callable[[Any, ConditionContext, str], Condition]:
+def _parse_flag(
+    op: str, lists_only: bool = False
+) -> Callable[[Any, ConditionContext, str], Condition]:
     def parse(arg: Any, ctx: ConditionContext, where: str) -> Condition:
         spec = ctx.spec()
         if lists_only and (spec is None or spec.list_items is None):
@@ -220,7 +222,9 @@ _NEEDS_NO_SUBJECT = frozenset({"not", "any", "all"})
 KEYWORDS: frozenset[str] = frozenset(_PARSERS) | {"answer_of"}
 
 
-def holds(cond: Condition, value: Optional[Answer], answers: Mapping[str, Optional[Answer]]) -> bool:
+def holds(
+    cond: Condition, value: Optional[Answer], answers: Mapping[str, Optional[Answer]]
+) -> bool:
     """Whether ``cond`` holds for ``value`` (None = not answered) given all answers."""
     op, arg = cond.op, cond.arg
     if op == "answer_of":

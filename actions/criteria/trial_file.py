@@ -31,7 +31,16 @@ TRIAL_FILE_ENV = "TRIAL_FILE"
 RESULTS = tuple(status for status in CRITERION_STATUSES if status != UNKNOWN_STATUS)
 STAGES = ("screen", "contact")
 TOP_KEYS = frozenset(
-    {"trial_id", "version", "title", "source", "protocol_items", "engine_notes", "questions", "linden"}
+    {
+        "trial_id",
+        "version",
+        "title",
+        "source",
+        "protocol_items",
+        "engine_notes",
+        "questions",
+        "linden",
+    }
 )
 QUESTION_REQUIRED = frozenset({"id", "protocol", "answer_type", "ask", "rephrase", "topic"})
 QUESTION_KEYS = QUESTION_REQUIRED | {"stage", "buttons", "ask_if", "rules"}
@@ -315,7 +324,9 @@ def _rules(raw: Any, ctx: ConditionContext, where: str) -> tuple[Rule, ...]:
         when = parse_condition(rule["when"], ctx, here)
         result = rule.get("result")
         if result not in RESULTS:
-            raise TrialFileError(f"{here}: unknown result {result!r} (expected one of {list(RESULTS)})")
+            raise TrialFileError(
+                f"{here}: unknown result {result!r} (expected one of {list(RESULTS)})"
+            )
         reason = rule.get("reason")
         if not isinstance(reason, dict) or set(reason) - {"patient", "coordinator"}:
             raise TrialFileError(f"{here}: reason must be {{patient: ..., coordinator: ...}}")
@@ -358,7 +369,10 @@ def parse_trial(data: Any, *, checksum: str = "", path: str = "") -> Trial:
     if not isinstance(notes_raw, dict):
         raise TrialFileError("engine_notes: expected a mapping")
     notes = EngineNotes(
-        *(_text(notes_raw.get(k), f"engine_notes.{k}") for k in ("not_asked", "not_applicable", "no_rule"))
+        *(
+            _text(notes_raw.get(k), f"engine_notes.{k}")
+            for k in ("not_asked", "not_applicable", "no_rule")
+        )
     )
 
     raw_questions = data["questions"]
@@ -397,7 +411,9 @@ def parse_trial(data: Any, *, checksum: str = "", path: str = "") -> Trial:
         qid = raw["id"]
         stage = raw.get("stage", "screen")
         if stage not in STAGES:
-            raise TrialFileError(f"{where}: unknown stage {stage!r} (expected one of {list(STAGES)})")
+            raise TrialFileError(
+                f"{where}: unknown stage {stage!r} (expected one of {list(STAGES)})"
+            )
         ctx = ConditionContext(qid, specs, frozenset(q.id for q in questions))
         ask_if = raw.get("ask_if")
         questions.append(
@@ -412,7 +428,9 @@ def parse_trial(data: Any, *, checksum: str = "", path: str = "") -> Trial:
                 buttons=buttons,
                 ask_if=None
                 if ask_if is None
-                else parse_condition(ask_if, ConditionContext(None, specs, ctx.earlier), f"{where}: ask_if"),
+                else parse_condition(
+                    ask_if, ConditionContext(None, specs, ctx.earlier), f"{where}: ask_if"
+                ),
                 rules=_rules(raw.get("rules"), ctx, where),
                 values=specs[qid],
             )
@@ -422,7 +440,11 @@ def parse_trial(data: Any, *, checksum: str = "", path: str = "") -> Trial:
         raise TrialFileError("contact-stage questions must come after all screening questions")
 
     linden = parse_linden(data["linden"], {q.id: q.answer_type for q in questions})
-    for role_question in (linden.performance_question, linden.primary_question, linden.visceral_question):
+    for role_question in (
+        linden.performance_question,
+        linden.primary_question,
+        linden.visceral_question,
+    ):
         if next(q for q in questions if q.id == role_question).stage != "screen":
             raise TrialFileError(f"linden: {role_question!r} must be a screening question")
 

@@ -44,7 +44,12 @@ def audit_log(
 ) -> AuditPage:
     """The audit log, newest first."""
     rows, total = audit.page(
-        session, page=page, page_size=page_size, action=action, referral_id=referral_id, actor_id=actor_id
+        session,
+        page=page,
+        page_size=page_size,
+        action=action,
+        referral_id=referral_id,
+        actor_id=actor_id,
     )
     return AuditPage(
         items=[AuditOut.model_validate(r, from_attributes=True) for r in rows],
@@ -79,12 +84,20 @@ def list_dead_letters(
     )
 
 
-@router.get("/dead-letters/{dead_letter_id}", response_model=DeadLetterDetail, responses={**ADMINS, **NO_DEAD_LETTER})
-def dead_letter_detail(dead_letter_id: DeadLetterId, session: SessionDep, admin: CurrentAdmin) -> DeadLetterDetail:
+@router.get(
+    "/dead-letters/{dead_letter_id}",
+    response_model=DeadLetterDetail,
+    responses={**ADMINS, **NO_DEAD_LETTER},
+)
+def dead_letter_detail(
+    dead_letter_id: DeadLetterId, session: SessionDep, admin: CurrentAdmin
+) -> DeadLetterDetail:
     """One dead letter with the refused body as received (a view of patient data: audited)."""
     found = _dead_letter(session, dead_letter_id)
     detail = DeadLetterDetail.model_validate(found, from_attributes=True)
-    audit.record(session, action="view", actor_id=admin.id, referral_id=found.id, detail="dead_letter")
+    audit.record(
+        session, action="view", actor_id=admin.id, referral_id=found.id, detail="dead_letter"
+    )
     session.commit()
     return detail
 
@@ -104,7 +117,9 @@ def resolve_dead_letter(
     """Resolved by hand: the body (patient data) is deleted; id, reason, who, when and the note stay."""
     _dead_letter(session, dead_letter_id)
     try:
-        resolved = dead_letters.resolve(session, dead_letter_id=dead_letter_id, note=body.note, actor=admin)
+        resolved = dead_letters.resolve(
+            session, dead_letter_id=dead_letter_id, note=body.note, actor=admin
+        )
     except dead_letters.AlreadyResolved:
         raise HTTPException(status.HTTP_409_CONFLICT, text("dead_letter_resolved")) from None
     return DeadLetterSummary.model_validate(resolved, from_attributes=True)

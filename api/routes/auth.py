@@ -30,18 +30,29 @@ def _client_address(request: Request) -> str:
     responses={
         401: {"model": ErrorOut, "description": "Wrong email or password."},
         422: {"model": ErrorOut, "description": "Invalid request."},
-        429: {"model": ErrorOut, "description": "Too many failed attempts from this address or for this email."},
+        429: {
+            "model": ErrorOut,
+            "description": "Too many failed attempts from this address or for this email.",
+        },
     },
 )
-def login(body: LoginIn, request: Request, response: Response, session: SessionDep, settings: SettingsDep) -> LoginOut:
+def login(
+    body: LoginIn, request: Request, response: Response, session: SessionDep, settings: SettingsDep
+) -> LoginOut:
     """Log in and receive the session cookie and the CSRF token."""
     try:
         started = auth.log_in(
-            session, settings, email=body.email, password=body.password, address=_client_address(request)
+            session,
+            settings,
+            email=body.email,
+            password=body.password,
+            address=_client_address(request),
         )
     except auth.LoginLocked:
         raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS, text("login_locked"), headers={"Retry-After": str(LOCKOUT_SECONDS)}
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            text("login_locked"),
+            headers={"Retry-After": str(LOCKOUT_SECONDS)},
         ) from None
     except auth.LoginFailed:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, text("login_failed")) from None
@@ -55,7 +66,11 @@ def login(body: LoginIn, request: Request, response: Response, session: SessionD
 
 @router.post("/logout", response_model=LoggedOut, responses=SIGNED_IN)
 def logout(
-    request: Request, response: Response, session: SessionDep, settings: SettingsDep, coordinator: CurrentCoordinator
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    coordinator: CurrentCoordinator,
 ) -> LoggedOut:
     """End this session on the server and clear its cookies."""
     auth.log_out(session, token=request.cookies.get(COORDINATOR_COOKIE), actor_id=coordinator.id)

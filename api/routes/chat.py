@@ -50,7 +50,14 @@ from api.deps import SessionDep, SettingsDep, public
 from api.models import ChatSession
 from api.schemas_chat import CHAT_MESSAGE_BODY_SCHEMA, ChatMessageIn, ChatReply, ChatStarted
 from api.services import chat_sessions as sessions
-from api.services.chat_sessions import CHAT_COOKIE, CHAT_HEADER, START_MESSAGE, BotTurn, LateTurns, RuntimeDep
+from api.services.chat_sessions import (
+    CHAT_COOKIE,
+    CHAT_HEADER,
+    START_MESSAGE,
+    BotTurn,
+    LateTurns,
+    RuntimeDep,
+)
 from api.services.rasa_client import RasaDep, RasaUnavailable
 
 logger = logging.getLogger(__name__)
@@ -155,7 +162,9 @@ class _Refused(Exception):
         self.status_code, self.key, self.fmt = status_code, key, fmt
 
 
-async def _read_message(request: Request, settings: Settings) -> tuple[Optional[str], Optional[str]]:
+async def _read_message(
+    request: Request, settings: Settings
+) -> tuple[Optional[str], Optional[str]]:
     """(text to send, payload to check); exactly one is not None. Raises _Refused."""
     limit = settings.max_message_chars
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
@@ -176,7 +185,11 @@ async def _read_message(request: Request, settings: Settings) -> tuple[Optional[
     try:
         data = json.loads(b"".join(chunks).decode("utf-8"))
         body = ChatMessageIn.model_validate(data)
-    except (ValueError, RecursionError, ValidationError):  # bad UTF-8, bad JSON, not an object, wrong types
+    except (
+        ValueError,
+        RecursionError,
+        ValidationError,
+    ):  # bad UTF-8, bad JSON, not an object, wrong types
         raise _Refused(422, "invalid_message") from None
     if body.text is not None and body.payload is not None:
         raise _Refused(422, "invalid_message")
@@ -240,7 +253,10 @@ async def start_chat(
     response_model=ChatReply,
     responses=_responses(ChatReply, (401, 409, 413, 415, 422, 429, 503)),
     openapi_extra={
-        "requestBody": {"required": True, "content": {"application/json": {"schema": CHAT_MESSAGE_BODY_SCHEMA}}}
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": CHAT_MESSAGE_BODY_SCHEMA}},
+        }
     },
 )
 async def send_message(
@@ -286,7 +302,9 @@ async def send_message(
         if late is not None:
             task, late_sent = late
             try:
-                late_raw: Optional[list[dict[str, Any]]] = await asyncio.wait_for(asyncio.shield(task), rasa.timeout_s)
+                late_raw: Optional[list[dict[str, Any]]] = await asyncio.wait_for(
+                    asyncio.shield(task), rasa.timeout_s
+                )
             except asyncio.TimeoutError:
                 runtime.late.keep(chat.conversation_id, task, late_sent)
                 return _reply(503, key="try_again", asks=chat.last_asks, retry=True)
@@ -301,7 +319,12 @@ async def send_message(
         if payload is not None and payload not in (chat.offered_payloads or []):
             return _reply(409, key="button_not_offered", asks=chat.last_asks)
         task = asyncio.ensure_future(
-            rasa.send(chat.conversation_id, message=text, payload=payload, deadline_s=LateTurns.BACKGROUND_S)
+            rasa.send(
+                chat.conversation_id,
+                message=text,
+                payload=payload,
+                deadline_s=LateTurns.BACKGROUND_S,
+            )
         )
         try:
             raw = await asyncio.wait_for(asyncio.shield(task), rasa.timeout_s)

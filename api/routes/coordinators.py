@@ -52,7 +52,9 @@ def queue_filters(
     outcome: Optional[ReferralOutcome] = None,
     received_from: Annotated[Optional[date], Query(description="First UTC day, inclusive")] = None,
     received_to: Annotated[Optional[date], Query(description="Last UTC day, inclusive")] = None,
-    q: Annotated[Optional[str], Query(max_length=200, description="Part of a name, email or phone number")] = None,
+    q: Annotated[
+        Optional[str], Query(max_length=200, description="Part of a name, email or phone number")
+    ] = None,
 ) -> queue.QueueFilters:
     """The queue's filters, shared by the list and the export."""
     return queue.QueueFilters(
@@ -72,7 +74,8 @@ def _found(session: SessionDep, referral_id: str) -> Referral:
 
 def _detail(session: SessionDep, referral: Referral) -> ReferralDetail:
     emails = queue.coordinator_emails(
-        session, {c.actor_id for c in referral.status_changes} | {n.author_id for n in referral.notes}
+        session,
+        {c.actor_id for c in referral.status_changes} | {n.author_id for n in referral.notes},
     )
     return ReferralDetail(
         id=referral.id,
@@ -151,12 +154,17 @@ def list_referrals(
         200: {"description": "The matching referrals as CSV (formula-safe)."},
         # Errors are JSON even here; without `content` they would be listed as text/csv.
         **{
-            code: {"description": answer["description"], "content": {"application/json": {"schema": ERROR_REF}}}
+            code: {
+                "description": answer["description"],
+                "content": {"application/json": {"schema": ERROR_REF}},
+            }
             for code, answer in {**SIGNED_IN, **INVALID}.items()
         },
     },
 )
-def export_referrals(session: SessionDep, coordinator: CurrentCoordinator, filters: Filters) -> CSVResponse:
+def export_referrals(
+    session: SessionDep, coordinator: CurrentCoordinator, filters: Filters
+) -> CSVResponse:
     """Download the matching referrals as a spreadsheet-safe CSV file."""
     rows = queue.all_referrals(session, filters)
     body = csv_export.render(rows)
@@ -165,14 +173,21 @@ def export_referrals(session: SessionDep, coordinator: CurrentCoordinator, filte
     filename = f"referrals-{datetime.now(timezone.utc):%Y%m%d-%H%M}.csv"
     return CSVResponse(
         body,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
     )
 
 
 @router.get(
-    "/referrals/{referral_id}", response_model=ReferralDetail, responses={**SIGNED_IN, **NOT_FOUND, **INVALID}
+    "/referrals/{referral_id}",
+    response_model=ReferralDetail,
+    responses={**SIGNED_IN, **NOT_FOUND, **INVALID},
 )
-def referral_detail(referral_id: ReferralId, session: SessionDep, coordinator: CurrentCoordinator) -> ReferralDetail:
+def referral_detail(
+    referral_id: ReferralId, session: SessionDep, coordinator: CurrentCoordinator
+) -> ReferralDetail:
     """One referral: criteria, Linden hint, contact, consent, history and notes."""
     referral = _found(session, referral_id)
     detail = _detail(session, referral)
@@ -197,7 +212,11 @@ def change_status(
     _found(session, referral_id)
     try:
         referral = queue.change_status(
-            session, referral_id=referral_id, to_status=body.status, reason=body.reason, actor=coordinator
+            session,
+            referral_id=referral_id,
+            to_status=body.status,
+            reason=body.reason,
+            actor=coordinator,
         )
     except queue.TransitionNotAllowed:
         raise HTTPException(status.HTTP_409_CONFLICT, text("transition_not_allowed")) from None
@@ -214,12 +233,18 @@ def change_status(
     status_code=status.HTTP_201_CREATED,
     responses={**CHANGES, **NOT_FOUND},
 )
-def add_note(referral_id: ReferralId, body: NoteIn, session: SessionDep, coordinator: CurrentCoordinator) -> NoteOut:
+def add_note(
+    referral_id: ReferralId, body: NoteIn, session: SessionDep, coordinator: CurrentCoordinator
+) -> NoteOut:
     """Add a note to a referral."""
     _found(session, referral_id)
     note = queue.add_note(session, referral_id=referral_id, text=body.text, actor=coordinator)
     return NoteOut(
-        id=note.id, author_id=note.author_id, author_email=coordinator.email, created_at=note.created_at, text=note.text
+        id=note.id,
+        author_id=note.author_id,
+        author_email=coordinator.email,
+        created_at=note.created_at,
+        text=note.text,
     )
 
 
@@ -229,7 +254,10 @@ def add_note(referral_id: ReferralId, body: NoteIn, session: SessionDep, coordin
     responses={
         **CHANGES,
         **NOT_FOUND,
-        503: {"model": ErrorOut, "description": "The tracker store is unreachable; nothing was deleted."},
+        503: {
+            "model": ErrorOut,
+            "description": "The tracker store is unreachable; nothing was deleted.",
+        },
     },
 )
 def delete_referral(
@@ -246,7 +274,9 @@ def delete_referral(
             session, settings, referral_id=referral_id, reason=body.reason, actor=coordinator
         )
     except tracker.TrackerStoreUnavailable:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, text("tracker_unavailable")) from None
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, text("tracker_unavailable")
+        ) from None
     return DeletedOut(referral_id=referral_id, tracker_events_deleted=events)
 
 
@@ -254,7 +284,9 @@ def delete_referral(
 def funnel_stats(
     session: SessionDep,
     coordinator: CurrentCoordinator,
-    weeks: Annotated[int, Query(ge=1, le=104, description="How many ISO weeks, ending with this one")] = 12,
+    weeks: Annotated[
+        int, Query(ge=1, le=104, description="How many ISO weeks, ending with this one")
+    ] = 12,
 ) -> StatsOut:
     """Funnel counts by ISO week and the most common reasons, without patient data."""
     return StatsOut.model_validate(stats.funnel(session, weeks=weeks))

@@ -55,7 +55,9 @@ URGENT_OUTCOME = URGENT_CARE
 
 # Bidirectional overrides and isolates: they can make text display differently
 # from what it says (a coordinator reads these answers later).
-_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
 _SPACE_CONTROLS = frozenset("\t\n\r\x0b\x0c\x85\u2028\u2029")
 
 
@@ -114,7 +116,12 @@ def _buttons(raw: Any) -> list[dict[str, str]]:
         if not isinstance(button, dict):
             continue
         title, payload = button.get("title"), button.get("payload")
-        if isinstance(title, str) and isinstance(payload, str) and payload and len(payload) <= MAX_PAYLOAD_CHARS:
+        if (
+            isinstance(title, str)
+            and isinstance(payload, str)
+            and payload
+            and len(payload) <= MAX_PAYLOAD_CHARS
+        ):
             buttons.append({"title": title, "payload": payload})
     return buttons
 
@@ -127,7 +134,10 @@ def summarise_turn(raw_messages: list[dict[str, Any]]) -> BotTurn:
         text = message.get("text")
         buttons = _buttons(message.get("buttons"))
         for button in buttons:
-            if button["payload"] not in turn.offered_payloads and len(turn.offered_payloads) < MAX_BUTTONS:
+            if (
+                button["payload"] not in turn.offered_payloads
+                and len(turn.offered_payloads) < MAX_BUTTONS
+            ):
                 turn.offered_payloads.append(button["payload"])
         if isinstance(text, str) and text.strip():
             turn.messages.append({"text": text, "buttons": buttons})
@@ -147,7 +157,9 @@ def summarise_turn(raw_messages: list[dict[str, Any]]) -> BotTurn:
             turn.urgent = True
         reasons = custom.get("outcome_reasons")
         if isinstance(reasons, list):
-            turn.outcome_reasons = [r for r in reasons if isinstance(r, str) and _ID.fullmatch(r)][:MAX_REASONS]
+            turn.outcome_reasons = [r for r in reasons if isinstance(r, str) and _ID.fullmatch(r)][
+                :MAX_REASONS
+            ]
     if turn.outcome == URGENT_OUTCOME:
         turn.urgent = True
     return turn
@@ -273,10 +285,17 @@ class LateTurns:
     def __init__(self) -> None:
         self._turns: dict[str, tuple["asyncio.Task[list[dict[str, Any]]]", tuple[str, str]]] = {}
 
-    def keep(self, conversation_id: str, task: "asyncio.Task[list[dict[str, Any]]]", sent: tuple[str, str]) -> None:
+    def keep(
+        self,
+        conversation_id: str,
+        task: "asyncio.Task[list[dict[str, Any]]]",
+        sent: tuple[str, str],
+    ) -> None:
         self._turns[conversation_id] = (task, sent)
 
-    def take(self, conversation_id: str) -> Optional[tuple["asyncio.Task[list[dict[str, Any]]]", tuple[str, str]]]:
+    def take(
+        self, conversation_id: str
+    ) -> Optional[tuple["asyncio.Task[list[dict[str, Any]]]", tuple[str, str]]]:
         return self._turns.pop(conversation_id, None)
 
 

@@ -80,24 +80,40 @@ def keep(session: Session, *, referral_id: str, rules: list[str], body: str) -> 
         .returning(ReferralDeadLetter.id)
     ).first()
     if inserted is not None:
-        audit.record(session, action="refused", referral_id=referral_id, detail=reason[:AUDIT_DETAIL_MAX_CHARS])
+        audit.record(
+            session,
+            action="refused",
+            referral_id=referral_id,
+            detail=reason[:AUDIT_DETAIL_MAX_CHARS],
+        )
     session.commit()
     return inserted is not None
 
 
 def waiting_count(session: Session) -> int:
     """Dead letters nobody has resolved yet (the count on the queue page)."""
-    return session.scalar(
-        select(func.count()).select_from(ReferralDeadLetter).where(ReferralDeadLetter.resolved_at.is_(None))
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(ReferralDeadLetter)
+            .where(ReferralDeadLetter.resolved_at.is_(None))
+        )
+        or 0
+    )
 
 
 def page(
     session: Session, *, page: int, page_size: int, resolved: bool
 ) -> tuple[list[ReferralDeadLetter], int]:
     """Waiting ones (or resolved ones), oldest first: the oldest has waited longest."""
-    condition = ReferralDeadLetter.resolved_at.is_not(None) if resolved else ReferralDeadLetter.resolved_at.is_(None)
-    total = session.scalar(select(func.count()).select_from(ReferralDeadLetter).where(condition)) or 0
+    condition = (
+        ReferralDeadLetter.resolved_at.is_not(None)
+        if resolved
+        else ReferralDeadLetter.resolved_at.is_(None)
+    )
+    total = (
+        session.scalar(select(func.count()).select_from(ReferralDeadLetter).where(condition)) or 0
+    )
     rows = session.scalars(
         select(ReferralDeadLetter)
         .where(condition)
@@ -141,8 +157,10 @@ def _clear(session: Session, dead_letter_id: str, *, actor_id: Optional[int], no
     return bool(cleared.rowcount)
 
 
-def resolve(session: Session, *, dead_letter_id: str, note: str, actor: Coordinator) -> ReferralDeadLetter:
-    """"Resolved by hand": the patient data goes, id, reason, who, when and the note stay."""
+def resolve(
+    session: Session, *, dead_letter_id: str, note: str, actor: Coordinator
+) -> ReferralDeadLetter:
+    """ "Resolved by hand": the patient data goes, id, reason, who, when and the note stay."""
     get(session, dead_letter_id)
     if not _clear(session, dead_letter_id, actor_id=actor.id, note=note):
         session.rollback()
@@ -173,8 +191,13 @@ def clear_resolved_bodies(session: Session) -> int:
 
 def waiting_since(session: Session, cutoff: datetime) -> int:
     """Unresolved dead letters received before `cutoff`: kept, and reported so that someone looks."""
-    return session.scalar(
-        select(func.count())
-        .select_from(ReferralDeadLetter)
-        .where(ReferralDeadLetter.resolved_at.is_(None), ReferralDeadLetter.received_at < cutoff)
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(ReferralDeadLetter)
+            .where(
+                ReferralDeadLetter.resolved_at.is_(None), ReferralDeadLetter.received_at < cutoff
+            )
+        )
+        or 0
+    )

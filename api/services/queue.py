@@ -15,7 +15,15 @@ from api.core.config import Settings
 from api.core.security import new_token, token_hash
 from api.models import ChatSession, Coordinator, Referral, ReferralNote, StatusChange
 from api.services import audit, dead_letters, tracker
-from contract.names import CONTACTING, ENROLLED, NEW, NOT_ENROLLED, REFERRAL_STATUSES, SCREENED, WITHDRAWN
+from contract.names import (
+    CONTACTING,
+    ENROLLED,
+    NEW,
+    NOT_ENROLLED,
+    REFERRAL_STATUSES,
+    SCREENED,
+    WITHDRAWN,
+)
 
 # new -> contacting -> screened -> enrolled | not_enrolled; withdrawn from any state that is not final.
 # The names are the contract's; the workflow between them is the queue's own.
@@ -78,7 +86,9 @@ def apply_filters(query: Select, filters: QueueFilters) -> Select:  # type: igno
     if filters.received_from:
         query = query.where(Referral.received_at >= _start_of(filters.received_from))
     if filters.received_to:
-        query = query.where(Referral.received_at < _start_of(filters.received_to + timedelta(days=1)))
+        query = query.where(
+            Referral.received_at < _start_of(filters.received_to + timedelta(days=1))
+        )
     needle = (filters.q or "").strip()
     if needle:
         pattern = _like_pattern(needle.lower())
@@ -101,7 +111,9 @@ def list_referrals(
     query = apply_filters(select(Referral), filters)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(
-        query.order_by(Referral.received_at.desc(), Referral.id).offset((page - 1) * page_size).limit(page_size)
+        query.order_by(Referral.received_at.desc(), Referral.id)
+        .offset((page - 1) * page_size)
+        .limit(page_size)
     ).all()
     return list(rows), total
 
@@ -122,11 +134,15 @@ def get_referral(session: Session, referral_id: str) -> Referral:
 def coordinator_emails(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
-    rows = session.execute(select(Coordinator.id, Coordinator.email).where(Coordinator.id.in_(ids))).all()
+    rows = session.execute(
+        select(Coordinator.id, Coordinator.email).where(Coordinator.id.in_(ids))
+    ).all()
     return {row.id: row.email for row in rows}
 
 
-def change_status(session: Session, *, referral_id: str, to_status: str, reason: str, actor: Coordinator) -> Referral:
+def change_status(
+    session: Session, *, referral_id: str, to_status: str, reason: str, actor: Coordinator
+) -> Referral:
     """Move a referral along the workflow; raises TransitionNotAllowed (also when someone else moved it first)."""
     referral = get_referral(session, referral_id)
     from_status = referral.status
@@ -144,7 +160,11 @@ def change_status(session: Session, *, referral_id: str, to_status: str, reason:
         raise TransitionNotAllowed(f"{from_status}->{to_status}")
     session.add(
         StatusChange(
-            referral_id=referral_id, from_status=from_status, to_status=to_status, reason=reason, actor_id=actor.id
+            referral_id=referral_id,
+            from_status=from_status,
+            to_status=to_status,
+            reason=reason,
+            actor_id=actor.id,
         )
     )
     audit.record(
@@ -184,7 +204,11 @@ def delete_referral(
     """
     referral = get_referral(session, referral_id)
     conversation_id = referral.conversation_id
-    events_deleted = tracker.delete_conversation(settings.tracker_db_url, conversation_id) if conversation_id else 0
+    events_deleted = (
+        tracker.delete_conversation(settings.tracker_db_url, conversation_id)
+        if conversation_id
+        else 0
+    )
     if conversation_id:
         # Keep the anonymous funnel counts (times, outcome, criterion ids) but cut every link to
         # the person: the chat cookie and the conversation id no longer lead anywhere.
@@ -201,7 +225,11 @@ def delete_referral(
         )
     session.delete(referral)
     # A refused delivery of the same referral kept as a dead letter goes with it.
-    dead_letters.forget_withdrawn(session, referral_id=referral_id, reason=reason, actor_id=actor.id)
-    audit.record(session, action="delete", actor_id=actor.id, referral_id=referral_id, detail=reason)
+    dead_letters.forget_withdrawn(
+        session, referral_id=referral_id, reason=reason, actor_id=actor.id
+    )
+    audit.record(
+        session, action="delete", actor_id=actor.id, referral_id=referral_id, detail=reason
+    )
     session.commit()
     return events_deleted

@@ -53,13 +53,19 @@ class RasaUnavailable(Exception):
 
 
 class RasaClient:
-    def __init__(self, base_url: str, timeout_s: float, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self, base_url: str, timeout_s: float, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
         self.url = base_url.rstrip("/") + WEBHOOK_PATH
         self.timeout_s = min(max(float(timeout_s), 0.001), MAX_TIMEOUT_S)
         self._transport = transport
 
     async def send(
-        self, conversation_id: str, *, message: str | None = None, payload: str | None = None,
+        self,
+        conversation_id: str,
+        *,
+        message: str | None = None,
+        payload: str | None = None,
         deadline_s: float | None = None,
     ) -> list[dict[str, Any]]:
         """Send one user turn; return the bot's messages (dicts, shape checked).

@@ -87,7 +87,11 @@ class RetentionResult:
 
 
 def utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return (
+        moment.replace(tzinfo=timezone.utc)
+        if moment.tzinfo is None
+        else moment.astimezone(timezone.utc)
+    )
 
 
 def cutoff_for(now: datetime, days: int) -> datetime:
@@ -156,7 +160,11 @@ def unlink_chat_sessions(session: Session, cutoff: datetime) -> int:
     )
     unlinked = 0
     while True:
-        ids = list(session.scalars(select(ChatSession.id).where(stale).order_by(ChatSession.id).limit(BATCH)))
+        ids = list(
+            session.scalars(
+                select(ChatSession.id).where(stale).order_by(ChatSession.id).limit(BATCH)
+            )
+        )
         if not ids:
             return unlinked
         for chat_id in ids:
@@ -187,13 +195,17 @@ def run_retention(
 ) -> RetentionResult:
     """One retention pass. A failing step is reported in `errors` and the others still run."""
     settings = settings or get_settings()
-    result = RetentionResult(now=utc(now or datetime.now(timezone.utc)), days=days or settings.retention_days)
+    result = RetentionResult(
+        now=utc(now or datetime.now(timezone.utc)), days=days or settings.retention_days
+    )
     if result.days < 1:
         raise ValueError("retention days must be at least 1")
     cutoff = result.cutoff
 
     try:
-        result.tracker_conversations, result.tracker_events = prune_tracker(settings.tracker_db_url, cutoff)
+        result.tracker_conversations, result.tracker_events = prune_tracker(
+            settings.tracker_db_url, cutoff
+        )
     except Exception as error:  # noqa: BLE001 - one unreachable store must not stop the others
         result.errors.append(f"tracker: {type(error).__name__}")
     try:

@@ -60,9 +60,12 @@ def funnel(session: Session, *, weeks: int, today: Optional[date] = None) -> dic
 
     reasons: dict[str, Counter[str]] = {outcome: Counter() for outcome in REASON_OUTCOMES}
     chats = session.execute(
-        select(ChatSession.created_at, ChatSession.finished_at, ChatSession.outcome, ChatSession.outcome_reasons).where(
-            or_(ChatSession.created_at >= since, ChatSession.finished_at >= since)
-        )
+        select(
+            ChatSession.created_at,
+            ChatSession.finished_at,
+            ChatSession.outcome,
+            ChatSession.outcome_reasons,
+        ).where(or_(ChatSession.created_at >= since, ChatSession.finished_at >= since))
     ).all()
     for created_at, finished_at, outcome, outcome_reasons in chats:
         if (row := bucket(created_at)) is not None:
@@ -94,7 +97,9 @@ def funnel(session: Session, *, weeks: int, today: Optional[date] = None) -> dic
         "top_reasons": {
             outcome: [
                 {"criterion": criterion, "count": count}
-                for criterion, count in sorted(counter.items(), key=lambda item: (-item[1], item[0]))[:TOP_REASONS]
+                for criterion, count in sorted(
+                    counter.items(), key=lambda item: (-item[1], item[0])
+                )[:TOP_REASONS]
             ]
             for outcome, counter in reasons.items()
         },

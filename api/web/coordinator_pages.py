@@ -95,18 +95,34 @@ def _refusal_page(request: Request, code: int, detail: Optional[str]) -> HTMLRes
             "staff/login.html",
             status_code=code,
             message=detail,
-            next_path=_safe_next(request.url.path + (f"?{request.url.query}" if request.url.query else "")),
+            next_path=_safe_next(
+                request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            ),
             flash=None,
             user=None,
             csrf=None,
             nav=None,
         )
-    return render_html("staff/error.html", status_code=code, code=code, detail=detail, user=None, csrf=None, nav=None)
+    return render_html(
+        "staff/error.html",
+        status_code=code,
+        code=code,
+        detail=detail,
+        user=None,
+        csrf=None,
+        nav=None,
+    )
 
 
 def _safe_next(path: Optional[str]) -> str:
     """Only our own pages after login (no open redirect)."""
-    if path and path.startswith("/staff/") and not path.startswith("//") and "\\" not in path and len(path) < 500:
+    if (
+        path
+        and path.startswith("/staff/")
+        and not path.startswith("//")
+        and "\\" not in path
+        and len(path) < 500
+    ):
         return path
     return "/staff/referrals"
 
@@ -128,7 +144,9 @@ class Viewer:
 def _viewer(request: Request, session: SessionDep, coordinator: Coordinator) -> Viewer:
     token = request.cookies.get(COORDINATOR_COOKIE) or ""
     csrf = session.scalar(
-        select(CoordinatorSession.csrf_token).where(CoordinatorSession.token_hash == token_hash(token))
+        select(CoordinatorSession.csrf_token).where(
+            CoordinatorSession.token_hash == token_hash(token)
+        )
     )
     return Viewer(email=coordinator.email, role=coordinator.role, csrf=csrf or "")
 
@@ -149,7 +167,9 @@ def _raw(answer: Any) -> str:
     if isinstance(answer, dict):
         if {"points_min", "points_max"} <= set(answer):
             groups = ", ".join(str(g) for g in answer.get("groups") or []) or "?"
-            return f"{answer['points_min']}-{answer['points_max']} points; possible group(s): {groups}"
+            return (
+                f"{answer['points_min']}-{answer['points_max']} points; possible group(s): {groups}"
+            )
         return ", ".join(f"{k}: {v}" for k, v in sorted(answer.items()))
     if isinstance(answer, list):
         return ", ".join(str(item) for item in answer) if answer else "[]"
@@ -173,8 +193,15 @@ def question_text(row: dict[str, Any]) -> str:
 
 def stored_question_texts(session: SessionDep) -> dict[str, str]:
     """Question words by criterion id, as the newest referral recorded them (for the statistics page)."""
-    criteria = session.scalar(select(Referral.criteria).order_by(Referral.received_at.desc()).limit(1)) or []
-    return {str(row["question_id"]): str(row["question"]) for row in criteria if isinstance(row, dict) and row.get("question")}
+    criteria = (
+        session.scalar(select(Referral.criteria).order_by(Referral.received_at.desc()).limit(1))
+        or []
+    )
+    return {
+        str(row["question_id"]): str(row["question"])
+        for row in criteria
+        if isinstance(row, dict) and row.get("question")
+    }
 
 
 RESULT_LABELS = {
@@ -276,7 +303,13 @@ def login_page(
 ) -> HTMLResponse:
     """The coordinators' login form (it posts to POST /auth/login from static/staff.js)."""
     return render_html(
-        "staff/login.html", message=None, next_path=_safe_next(next_), flash=_flash(done), user=None, csrf=None, nav=None
+        "staff/login.html",
+        message=None,
+        next_path=_safe_next(next_),
+        flash=_flash(done),
+        user=None,
+        csrf=None,
+        nav=None,
     )
 
 
@@ -294,7 +327,9 @@ def queue_page(
 ) -> HTMLResponse:
     """The referral queue: filters, search, paging and the CSV export link."""
     viewer = _viewer(request, session, coordinator)
-    rows, total = queue.list_referrals(session, query.filters(), page=query.page, page_size=PAGE_SIZE)
+    rows, total = queue.list_referrals(
+        session, query.filters(), page=query.page, page_size=PAGE_SIZE
+    )
     pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
     page = _page(
         "staff/queue.html",
@@ -341,7 +376,8 @@ def referral_page(
     viewer = _viewer(request, session, coordinator)
     referral = _found(session, referral_id)
     emails = queue.coordinator_emails(
-        session, {c.actor_id for c in referral.status_changes} | {n.author_id for n in referral.notes}
+        session,
+        {c.actor_id for c in referral.status_changes} | {n.author_id for n in referral.notes},
     )
     criteria = [
         {
@@ -351,7 +387,9 @@ def referral_page(
             "protocol": ", ".join(str(p) for p in row.get("protocol") or []),
             "reason": row.get("reason") or "",
             "result": str(row.get("status", "")),
-            "result_label": RESULT_LABELS.get(str(row.get("status", "")), str(row.get("status", ""))),
+            "result_label": RESULT_LABELS.get(
+                str(row.get("status", "")), str(row.get("status", ""))
+            ),
         }
         for row in referral.criteria or []
         if isinstance(row, dict)
@@ -375,9 +413,16 @@ def referral_page(
 @router.get(
     "/referrals/{referral_id}/delete",
     response_class=HTMLResponse,
-    responses={200: {**HTML, "description": "Confirm the deletion."}, **SIGNED_IN, **NOT_FOUND, **INVALID},
+    responses={
+        200: {**HTML, "description": "Confirm the deletion."},
+        **SIGNED_IN,
+        **NOT_FOUND,
+        **INVALID,
+    },
 )
-def delete_page(referral_id: ReferralId, request: Request, session: SessionDep, coordinator: CurrentCoordinator) -> HTMLResponse:
+def delete_page(
+    referral_id: ReferralId, request: Request, session: SessionDep, coordinator: CurrentCoordinator
+) -> HTMLResponse:
     """Confirm deleting a referral (withdrawal), with a reason."""
     viewer = _viewer(request, session, coordinator)
     referral = _found(session, referral_id)
@@ -408,13 +453,25 @@ def audit_page(
         chosen_referral = None
     number = _page_number(page)
     rows, total = audit.page(
-        session, page=number, page_size=AUDIT_PAGE_SIZE, action=chosen_action, referral_id=chosen_referral
+        session,
+        page=number,
+        page_size=AUDIT_PAGE_SIZE,
+        action=chosen_action,
+        referral_id=chosen_referral,
     )
     emails = queue.coordinator_emails(session, {r.actor_id for r in rows if r.actor_id is not None})
     pages = max(1, (total + AUDIT_PAGE_SIZE - 1) // AUDIT_PAGE_SIZE)
 
     def url(to: int) -> str:
-        params = {k: v for k, v in {"action": chosen_action, "referral_id": chosen_referral, "page": to}.items() if v}
+        params = {
+            k: v
+            for k, v in {
+                "action": chosen_action,
+                "referral_id": chosen_referral,
+                "page": to,
+            }.items()
+            if v
+        }
         return f"/staff/audit?{urlencode(params)}"
 
     return _page(
@@ -454,7 +511,13 @@ def funnel_bars(data: dict[str, Any]) -> list[dict[str, Any]]:
         ("Conversations finished", sum(w["conversations_finished"] for w in weeks), "bar"),
     ]
     for outcome in ALL_OUTCOMES + tuple(sorted(set(outcomes) - set(ALL_OUTCOMES))):
-        bars.append((f"Outcome: {OUTCOME_LABELS.get(outcome, outcome)}", outcomes.get(outcome, 0), "bar bar-outcome"))
+        bars.append(
+            (
+                f"Outcome: {OUTCOME_LABELS.get(outcome, outcome)}",
+                outcomes.get(outcome, 0),
+                "bar bar-outcome",
+            )
+        )
     bars.append(("Referrals received", sum(w["referrals_received"] for w in weeks), "bar bar-end"))
     bars.append(("Enrolled", sum(w["enrolled"] for w in weeks), "bar bar-end"))
     return _layout(bars)
@@ -502,7 +565,11 @@ def stats_page(
     questions = stored_question_texts(session)
     reasons = {
         outcome: [
-            {"criterion": r["criterion"], "question": questions.get(r["criterion"], r["criterion"]), "count": r["count"]}
+            {
+                "criterion": r["criterion"],
+                "question": questions.get(r["criterion"], r["criterion"]),
+                "count": r["count"],
+            }
             for r in data["top_reasons"].get(outcome, [])
         ]
         for outcome in stats.REASON_OUTCOMES

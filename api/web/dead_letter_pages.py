@@ -18,7 +18,15 @@ from fastapi.responses import HTMLResponse
 from api.core.texts import text
 from api.deps import CurrentAdmin, SessionDep
 from api.services import audit, dead_letters, queue
-from api.web.coordinator_pages import ADMIN_ONLY, HTML, INVALID, HTMLErrorRoute, _page, _page_number, _viewer
+from api.web.coordinator_pages import (
+    ADMIN_ONLY,
+    HTML,
+    INVALID,
+    HTMLErrorRoute,
+    _page,
+    _page_number,
+    _viewer,
+)
 
 PAGE_SIZE = 50
 DeadLetterId = Annotated[str, PathParam(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
@@ -30,7 +38,11 @@ router = APIRouter(prefix="/staff", tags=["coordinator pages"], route_class=HTML
 @router.get(
     "/dead-letters",
     response_class=HTMLResponse,
-    responses={200: {**HTML, "description": "Refused referrals kept for an admin."}, **ADMIN_ONLY, **INVALID},
+    responses={
+        200: {**HTML, "description": "Refused referrals kept for an admin."},
+        **ADMIN_ONLY,
+        **INVALID,
+    },
 )
 def dead_letters_page(
     request: Request,
@@ -46,10 +58,14 @@ def dead_letters_page(
     number = _page_number(page)
     rows, total = dead_letters.page(session, page=number, page_size=PAGE_SIZE, resolved=resolved)
     pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
-    emails = queue.coordinator_emails(session, {r.resolved_by for r in rows if r.resolved_by is not None})
+    emails = queue.coordinator_emails(
+        session, {r.resolved_by for r in rows if r.resolved_by is not None}
+    )
 
     def url(to: int) -> str:
-        params = {k: v for k, v in {"show": "resolved" if resolved else None, "page": to}.items() if v}
+        params = {
+            k: v for k, v in {"show": "resolved" if resolved else None, "page": to}.items() if v
+        }
         return f"/staff/dead-letters?{urlencode(params)}"
 
     return _page(
@@ -72,7 +88,12 @@ def dead_letters_page(
 @router.get(
     "/dead-letters/{dead_letter_id}",
     response_class=HTMLResponse,
-    responses={200: {**HTML, "description": "One refused referral."}, **ADMIN_ONLY, **NOT_FOUND, **INVALID},
+    responses={
+        200: {**HTML, "description": "One refused referral."},
+        **ADMIN_ONLY,
+        **NOT_FOUND,
+        **INVALID,
+    },
 )
 def dead_letter_page(
     dead_letter_id: DeadLetterId, request: Request, session: SessionDep, admin: CurrentAdmin
@@ -83,7 +104,9 @@ def dead_letter_page(
         found = dead_letters.get(session, dead_letter_id)
     except dead_letters.DeadLetterNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND, text("dead_letter_not_found")) from None
-    resolver = queue.coordinator_emails(session, {found.resolved_by} if found.resolved_by is not None else set())
+    resolver = queue.coordinator_emails(
+        session, {found.resolved_by} if found.resolved_by is not None else set()
+    )
     page = _page(
         "staff/dead_letter.html",
         viewer,
@@ -93,6 +116,8 @@ def dead_letter_page(
         body=dead_letters.readable_body(found.body),
         resolver=resolver.get(found.resolved_by) if found.resolved_by is not None else None,
     )
-    audit.record(session, action="view", actor_id=admin.id, referral_id=found.id, detail="dead_letter")
+    audit.record(
+        session, action="view", actor_id=admin.id, referral_id=found.id, detail="dead_letter"
+    )
     session.commit()
     return page

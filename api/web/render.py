@@ -74,7 +74,9 @@ def _environment() -> Environment:
 environment = _environment()
 
 
-def render_html(template: str, status_code: int = 200, headers: Optional[dict[str, str]] = None, **context: Any) -> HTMLResponse:
+def render_html(
+    template: str, status_code: int = 200, headers: Optional[dict[str, str]] = None, **context: Any
+) -> HTMLResponse:
     body = environment.get_template(template).render(**context)
     return HTMLResponse(body, status_code=status_code, headers={**PAGE_HEADERS, **(headers or {})})
 

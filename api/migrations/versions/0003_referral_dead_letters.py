@@ -27,8 +27,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_referral_dead_letters")),
     )
     with op.batch_alter_table("referral_dead_letters", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_referral_dead_letters_received_at"), ["received_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_referral_dead_letters_resolved_at"), ["resolved_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_referral_dead_letters_received_at"), ["received_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_referral_dead_letters_resolved_at"), ["resolved_at"], unique=False
+        )
 
 
 def downgrade() -> None:
