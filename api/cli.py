@@ -11,7 +11,6 @@ import argparse
 import getpass
 import os
 import sys
-from typing import Optional
 
 from api.core.texts import text
 from api.services.auth import MIN_PASSWORD_CHARS
@@ -27,7 +26,7 @@ def _migrate() -> int:
     return 0
 
 
-def _read_password(role: str) -> Optional[str]:
+def _read_password(role: str) -> str | None:
     from_env = os.environ.get(PASSWORD_ENV[role])
     if from_env is not None:
         return from_env
@@ -68,7 +67,7 @@ def _create_account(email: str, role: str) -> int:
         return 0
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m api.cli", description="Pre-screener API operator commands."
     )
@@ -92,7 +91,7 @@ def main(argv: Optional[list[str]] = None) -> int:
 # --- retention (safety-security P3; what is deleted and kept: api/services/retention.py) ---------
 
 
-def _add_retention_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def _add_retention_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sub = commands.add_parser(
         "retention",
         help="delete conversations and unreferred answers older than N days (RETENTION_DAYS, default 30)",
@@ -105,7 +104,7 @@ def _add_retention_parser(commands: "argparse._SubParsersAction[argparse.Argumen
     )
 
 
-def _retention(days: Optional[int], now_text: Optional[str]) -> int:
+def _retention(days: int | None, now_text: str | None) -> int:
     from datetime import datetime
 
     from api.services.retention import run_retention

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -29,7 +29,7 @@ class ContractBroken(ValueError):
         self.problems = problems
 
 
-def _text(min_length: int, max_length: int, pattern: Optional[str] = None) -> Any:
+def _text(min_length: int, max_length: int, pattern: str | None = None) -> Any:
     return Annotated[str, Field(min_length=min_length, max_length=max_length, pattern=pattern)]
 
 
@@ -48,7 +48,7 @@ class CriterionRow(BaseModel):
     question: str = Field(min_length=1, max_length=1000)
     protocol: list[_text(1, 16)] = Field(max_length=8)  # type: ignore[valid-type]
     answer: AnswerValue
-    answer_label: Optional[str] = Field(max_length=500)
+    answer_label: str | None = Field(max_length=500)
     status: CriterionStatus
     reason: str = Field(max_length=2000)
 
@@ -67,10 +67,10 @@ class ReferralContact(BaseModel):
     model_config = STRICT
 
     name: str = Field(min_length=1, max_length=200)
-    phone: Optional[str] = Field(max_length=32)
-    email: Optional[str] = Field(max_length=254)
-    best_time: Optional[str] = Field(max_length=200)
-    language: Optional[str] = Field(max_length=100)
+    phone: str | None = Field(max_length=32)
+    email: str | None = Field(max_length=254)
+    best_time: str | None = Field(max_length=200)
+    language: str | None = Field(max_length=100)
 
 
 class ReferralConsent(BaseModel):
@@ -93,7 +93,7 @@ class ReferralIn(BaseModel):
     outcome: ReferableOutcome
     criteria: list[CriterionRow] = Field(min_length=1, max_length=40)
     linden: Linden
-    respondent: Optional[Respondent]
+    respondent: Respondent | None
     spine_levels: list[_text(1, 16)] = Field(max_length=32)  # type: ignore[valid-type]
     warning_signs: list[_text(1, 32, r"^[a-z_]+$")] = Field(max_length=8)  # type: ignore[valid-type]
     consent: ReferralConsent

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,11 +34,11 @@ class ChatReply(BaseModel):
     """Every /chat/messages answer, whatever the status code."""
 
     messages: list[ChatBotMessage]
-    asks: Optional[str] = Field(
+    asks: str | None = Field(
         default=None,
         description="Question id the bot is waiting for (kept on errors: nothing moved on).",
     )
-    outcome: Optional[str] = Field(
+    outcome: str | None = Field(
         default=None, description=f"{' | '.join(OUTCOMES)}, when given in this turn."
     )
     urgent: bool = Field(
@@ -47,13 +47,13 @@ class ChatReply(BaseModel):
     retry: bool = Field(
         default=False, description="True when the same message can simply be sent again (429, 503)."
     )
-    error: Optional[ChatError] = Field(default=None, description="Null on success.")
+    error: ChatError | None = Field(default=None, description="Null on success.")
 
 
 class ChatStarted(ChatReply):
     """The answer of POST /chat/sessions: the first bot turn and the session token."""
 
-    session_id: Optional[str] = Field(
+    session_id: str | None = Field(
         default=None,
         description=(
             "Also set as the HttpOnly `chat_session` cookie. A page on another origin sends it back in the "
@@ -67,8 +67,8 @@ class ChatMessageIn(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    text: Optional[str] = None
-    payload: Optional[str] = None
+    text: str | None = None
+    payload: str | None = None
 
 
 # The request body as documented in OpenAPI (the router reads the body itself).

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
@@ -29,7 +29,7 @@ class ErrorOut(BaseModel):
     """Every error body: a sentence, and for invalid requests the names of the fields at fault."""
 
     detail: str
-    fields: Optional[list[str]] = None
+    fields: list[str] | None = None
 
 
 # --- auth -----------------------------------------------------------------
@@ -67,11 +67,11 @@ class ReferralSummary(BaseModel):
     status: ReferralStatus
     outcome: str
     trial_version: str
-    respondent: Optional[str] = None
+    respondent: str | None = None
     contact_name: str
-    contact_phone: Optional[str] = None
-    contact_email: Optional[str] = None
-    best_time: Optional[str] = None
+    contact_phone: str | None = None
+    contact_email: str | None = None
+    best_time: str | None = None
 
 
 class ReferralPage(BaseModel):
@@ -83,26 +83,26 @@ class ReferralPage(BaseModel):
 
 class CriterionOut(BaseModel):
     question_id: str
-    question: Optional[str] = Field(
+    question: str | None = Field(
         default=None,
         description="The question as asked; null for referrals received before it was recorded.",
     )
     protocol: list[str] = Field(default_factory=list)
     answer: Any = None
-    answer_label: Optional[str] = Field(
+    answer_label: str | None = Field(
         default=None,
         description="The answer in the trial file's words (button title, or the number).",
     )
     status: str
-    reason: Optional[str] = None
+    reason: str | None = None
 
 
 class ContactOut(BaseModel):
     name: str
-    phone: Optional[str] = None
-    email: Optional[str] = None
-    best_time: Optional[str] = None
-    language: Optional[str] = None
+    phone: str | None = None
+    email: str | None = None
+    best_time: str | None = None
+    language: str | None = None
 
 
 class ConsentOut(BaseModel):
@@ -115,14 +115,14 @@ class StatusChangeOut(BaseModel):
     to_status: str
     reason: str
     actor_id: int
-    actor_email: Optional[str] = None
+    actor_email: str | None = None
     at: UTCDateTime
 
 
 class NoteOut(BaseModel):
     id: int
     author_id: int
-    author_email: Optional[str] = None
+    author_email: str | None = None
     created_at: UTCDateTime
     text: str
 
@@ -136,8 +136,8 @@ class ReferralDetail(BaseModel):
     outcome: str
     trial_id: str
     trial_version: str
-    trial_checksum: Optional[str] = None
-    respondent: Optional[str] = None
+    trial_checksum: str | None = None
+    respondent: str | None = None
     criteria: list[CriterionOut]
     linden: dict[str, Any]
     spine_levels: list[str]
@@ -179,10 +179,10 @@ class DeletedOut(BaseModel):
 class AuditOut(BaseModel):
     id: int
     at: UTCDateTime
-    actor_id: Optional[int] = None
+    actor_id: int | None = None
     action: str
-    referral_id: Optional[str] = None
-    detail: Optional[str] = None
+    referral_id: str | None = None
+    detail: str | None = None
 
 
 class AuditPage(BaseModel):

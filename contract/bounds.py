@@ -9,7 +9,8 @@ lists lose repeats (order kept) and are capped, free text is trimmed.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 from contract.schema import at
 
@@ -23,7 +24,7 @@ CONTACT_MAX_CHARS: dict[str, int] = {
 
 
 def unique_capped(
-    items: Optional[Iterable[Any]], limit: int, max_chars: Optional[int] = None
+    items: Iterable[Any] | None, limit: int, max_chars: int | None = None
 ) -> list[str]:
     """Text items, first occurrence kept in order, blanks and repeats dropped, at most ``limit``."""
     kept: list[str] = []
@@ -36,7 +37,7 @@ def unique_capped(
     return kept
 
 
-def trimmed(text: Optional[str], max_chars: Optional[int]) -> Optional[str]:
+def trimmed(text: str | None, max_chars: int | None) -> str | None:
     """Stripped of surrounding space, cut to ``max_chars``; None stays None."""
     if text is None:
         return None

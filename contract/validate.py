@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Optional
+from typing import Any
 
 from contract.schema import referral_schema
 
@@ -242,7 +242,7 @@ def referral_problems(record: Any) -> list[Problem]:
     return _referral_validator().problems(record)
 
 
-def describe(found: list[Problem], limit: Optional[int] = 10) -> str:
+def describe(found: list[Problem], limit: int | None = 10) -> str:
     """Paths and rules for a log line or an error message (no values)."""
     shown = found if limit is None else found[:limit]
     more = len(found) - len(shown)

@@ -9,10 +9,11 @@ group. It can ask for review but never excludes: it rests on self-report.
 from __future__ import annotations
 
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import product
 from types import MappingProxyType
-from typing import Any, Mapping, Optional
+from typing import Any
 
 from .errors import TrialFileError
 from .values import CANCERS, UNKNOWN, Answer
@@ -82,7 +83,7 @@ class LindenHint:
         }
 
 
-def _kps_options(table: LindenTable, ecog: Optional[Answer]) -> set[int]:
+def _kps_options(table: LindenTable, ecog: Answer | None) -> set[int]:
     ecogs = [ecog] if isinstance(ecog, int) else list(table.ecog_to_kps)
     kps_values = {
         kps
@@ -92,7 +93,7 @@ def _kps_options(table: LindenTable, ecog: Optional[Answer]) -> set[int]:
     return {table.kps_points(kps) for kps in kps_values}
 
 
-def _primary_options(table: LindenTable, primary: Optional[Answer]) -> set[int]:
+def _primary_options(table: LindenTable, primary: Answer | None) -> set[int]:
     # "unknown" (or not asked) means any primary; a named primary outside the
     # table (kidney, myeloma, "other", ...) scores like "other".
     if primary is None or primary == UNKNOWN:
@@ -100,13 +101,13 @@ def _primary_options(table: LindenTable, primary: Optional[Answer]) -> set[int]:
     return {table.primary_points.get(str(primary), table.other_primary_points)}
 
 
-def _visceral_options(table: LindenTable, visceral: Optional[Answer]) -> set[int]:
+def _visceral_options(table: LindenTable, visceral: Answer | None) -> set[int]:
     if isinstance(visceral, str) and visceral in table.visceral_points:
         return {table.visceral_points[visceral]}
     return set(table.visceral_points.values())
 
 
-def linden_hint(table: LindenTable, answers: Mapping[str, Optional[Answer]]) -> LindenHint:
+def linden_hint(table: LindenTable, answers: Mapping[str, Answer | None]) -> LindenHint:
     """Compute the hint; inputs not answered yet count as "any value".
 
     Choice (documented as asked): the hint only affects the outcome once all

@@ -23,8 +23,9 @@ a typo such as `equals: mayb` fails loudly instead of never matching.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Optional
+from typing import Any
 
 from .errors import TrialFileError
 from .values import UNKNOWN, Answer, ValueSpec
@@ -36,22 +37,22 @@ class Condition:
 
     op: str
     arg: Any = None
-    children: tuple["Condition", ...] = ()
-    question_id: Optional[str] = None  # target of answer_of / overlaps_answer
+    children: tuple[Condition, ...] = ()
+    question_id: str | None = None  # target of answer_of / overlaps_answer
 
 
 @dataclass(frozen=True)
 class ConditionContext:
     """What parsing needs to know: the subject and the questions it may refer to."""
 
-    subject: Optional[str]  # None for ask_if: the question itself has no answer yet
+    subject: str | None  # None for ask_if: the question itself has no answer yet
     specs: Mapping[str, ValueSpec]
     earlier: frozenset[str]  # questions asked before the subject; only these may be referenced
 
-    def spec(self) -> Optional[ValueSpec]:
+    def spec(self) -> ValueSpec | None:
         return self.specs[self.subject] if self.subject else None
 
-    def about(self, question_id: str) -> "ConditionContext":
+    def about(self, question_id: str) -> ConditionContext:
         return ConditionContext(question_id, self.specs, self.earlier)
 
 
@@ -222,9 +223,7 @@ _NEEDS_NO_SUBJECT = frozenset({"not", "any", "all"})
 KEYWORDS: frozenset[str] = frozenset(_PARSERS) | {"answer_of"}
 
 
-def holds(
-    cond: Condition, value: Optional[Answer], answers: Mapping[str, Optional[Answer]]
-) -> bool:
+def holds(cond: Condition, value: Answer | None, answers: Mapping[str, Answer | None]) -> bool:
     """Whether ``cond`` holds for ``value`` (None = not answered) given all answers."""
     op, arg = cond.op, cond.arg
     if op == "answer_of":

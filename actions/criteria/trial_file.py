@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Optional, Union
+from typing import Any
 
 import yaml
 
@@ -56,7 +57,7 @@ class Wording:
     for_self: str
     for_caregiver: str
 
-    def text(self, respondent: Optional[str]) -> str:
+    def text(self, respondent: str | None) -> str:
         return self.for_caregiver if respondent == CAREGIVER else self.for_self
 
 
@@ -91,7 +92,7 @@ class Question:
     rephrase: Wording
     topic: Wording  # what the question is about, to read an answer back ("your usual day")
     buttons: tuple[Button, ...]
-    ask_if: Optional[Condition]
+    ask_if: Condition | None
     rules: tuple[Rule, ...]
     values: ValueSpec
 
@@ -103,7 +104,7 @@ class Question:
         """Whether ``value`` is a valid normalised answer (slot value) for this question."""
         return self.values.accepts(value)
 
-    def answer_label(self, answer: Optional[Answer]) -> Optional[str]:
+    def answer_label(self, answer: Answer | None) -> str | None:
         """The answer in the words the patient saw: a button title, else the number or value itself.
 
         A list of regions is labelled item by item ("Neck; Lower back"), each
@@ -118,7 +119,7 @@ class Question:
             return "; ".join(self.answer_label((item,)) or item for item in answer)
         return str(answer)
 
-    def answer_from_button(self, value: Any) -> Optional[Answer]:
+    def answer_from_button(self, value: Any) -> Answer | None:
         """The answer a button payload value stands for, or None if it is not one of ours."""
         for button in self.buttons:
             if button.value == value and type(button.value) is type(value):
@@ -200,7 +201,7 @@ _StrictLoader.add_constructor(
 )
 
 
-def load_trial(path: Union[str, Path, None] = None) -> Trial:
+def load_trial(path: str | Path | None = None) -> Trial:
     """Load and validate a trial file (default: env TRIAL_FILE, else trial/nct04242589.yml)."""
     resolved = Path(path or os.environ.get(TRIAL_FILE_ENV) or DEFAULT_TRIAL_FILE)
     try:
@@ -225,7 +226,7 @@ def _text(raw: Any, where: str) -> str:
     return raw.strip()
 
 
-def _wording(raw: Any, where: str, questions: Optional[int]) -> Wording:
+def _wording(raw: Any, where: str, questions: int | None) -> Wording:
     if not isinstance(raw, dict):
         raise TrialFileError(f"{where}: missing (expected self: and caregiver: texts)")
     extra = set(raw) - {SELF, CAREGIVER}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+
 from api.core.config import get_settings
 from api.db import make_engine, sqlalchemy_url
 from api.models import Base

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
 
@@ -36,9 +36,9 @@ NO_DEAD_LETTER = {404: {"model": ErrorOut, "description": "No such dead letter."
 def audit_log(
     session: SessionDep,
     admin: CurrentAdmin,
-    action: Annotated[Optional[str], Query(max_length=32)] = None,
-    referral_id: Annotated[Optional[str], Query(max_length=64)] = None,
-    actor_id: Annotated[Optional[int], Query(ge=0, le=2**31 - 1)] = None,
+    action: Annotated[str | None, Query(max_length=32)] = None,
+    referral_id: Annotated[str | None, Query(max_length=64)] = None,
+    actor_id: Annotated[int | None, Query(ge=0, le=2**31 - 1)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> AuditPage:

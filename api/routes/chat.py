@@ -32,11 +32,10 @@ refusal, and never stored; the Rasa sender id never leaves the server.
 from __future__ import annotations
 
 import asyncio
-
 import json
 import logging
 import math
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.concurrency import run_in_threadpool
@@ -102,15 +101,15 @@ def _responses(model: type[ChatReply], codes: tuple[int, ...]) -> dict[int | str
 def _reply(
     status_code: int,
     *,
-    messages: Optional[list[dict[str, Any]]] = None,
-    key: Optional[str] = None,
-    asks: Optional[str] = None,
-    outcome: Optional[str] = None,
+    messages: list[dict[str, Any]] | None = None,
+    key: str | None = None,
+    asks: str | None = None,
+    outcome: str | None = None,
     urgent: bool = False,
     retry: bool = False,
     start: bool = False,
-    session_id: Optional[str] = None,
-    headers: Optional[dict[str, str]] = None,
+    session_id: str | None = None,
+    headers: dict[str, str] | None = None,
     **fmt: Any,
 ) -> JSONResponse:
     """One response shape for everything; refusals say `key`'s kind words from messages/en.yml."""
@@ -162,9 +161,7 @@ class _Refused(Exception):
         self.status_code, self.key, self.fmt = status_code, key, fmt
 
 
-async def _read_message(
-    request: Request, settings: Settings
-) -> tuple[Optional[str], Optional[str]]:
+async def _read_message(request: Request, settings: Settings) -> tuple[str | None, str | None]:
     """(text to send, payload to check); exactly one is not None. Raises _Refused."""
     limit = settings.max_message_chars
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
@@ -265,8 +262,8 @@ async def send_message(
     settings: SettingsDep,
     rasa: RasaDep,
     runtime: RuntimeDep,
-    header_token: Annotated[Optional[str], Depends(_header_token)],
-    cookie_token: Annotated[Optional[str], Depends(_cookie_token)],
+    header_token: Annotated[str | None, Depends(_header_token)],
+    cookie_token: Annotated[str | None, Depends(_cookie_token)],
 ) -> JSONResponse:
     """Send what the patient typed (`text`) or the button they pressed (`payload`).
 
@@ -292,7 +289,7 @@ async def send_message(
 
     async with runtime.locks.get(chat.conversation_id):
         # Read again under the lock: the message before this one may have changed the buttons.
-        fresh: Optional[ChatSession] = await run_in_threadpool(sessions.reload_session, db, chat)
+        fresh: ChatSession | None = await run_in_threadpool(sessions.reload_session, db, chat)
         if fresh is None or fresh.token_hash != found_hash:
             # Deleted or unlinked meanwhile (a withdrawal cuts the token off).
             return _reply(401, key="session_unknown")
@@ -302,7 +299,7 @@ async def send_message(
         if late is not None:
             task, late_sent = late
             try:
-                late_raw: Optional[list[dict[str, Any]]] = await asyncio.wait_for(
+                late_raw: list[dict[str, Any]] | None = await asyncio.wait_for(
                     asyncio.shield(task), rasa.timeout_s
                 )
             except asyncio.TimeoutError:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
-from typing import Annotated, Optional
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
 
@@ -48,12 +48,12 @@ class CSVResponse(Response):
 
 
 def queue_filters(
-    status_: Annotated[Optional[ReferralStatus], Query(alias="status")] = None,
-    outcome: Optional[ReferralOutcome] = None,
-    received_from: Annotated[Optional[date], Query(description="First UTC day, inclusive")] = None,
-    received_to: Annotated[Optional[date], Query(description="Last UTC day, inclusive")] = None,
+    status_: Annotated[ReferralStatus | None, Query(alias="status")] = None,
+    outcome: ReferralOutcome | None = None,
+    received_from: Annotated[date | None, Query(description="First UTC day, inclusive")] = None,
+    received_to: Annotated[date | None, Query(description="Last UTC day, inclusive")] = None,
     q: Annotated[
-        Optional[str], Query(max_length=200, description="Part of a name, email or phone number")
+        str | None, Query(max_length=200, description="Part of a name, email or phone number")
     ] = None,
 ) -> queue.QueueFilters:
     """The queue's filters, shared by the list and the export."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Literal, Optional
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,7 +33,7 @@ class StartedSession:
     coordinator: Coordinator
 
 
-def find_coordinator(session: Session, email: str) -> Optional[Coordinator]:
+def find_coordinator(session: Session, email: str) -> Coordinator | None:
     return session.scalar(
         select(Coordinator).where(Coordinator.email == login_limit.normalise_email(email))
     )
@@ -69,7 +69,7 @@ def log_in(
     return StartedSession(token=token, csrf_token=csrf, coordinator=coordinator)
 
 
-def log_out(session: Session, *, token: Optional[str], actor_id: int) -> None:
+def log_out(session: Session, *, token: str | None, actor_id: int) -> None:
     """Revoke the session behind this cookie token, server-side."""
     if token:
         found = session.scalar(

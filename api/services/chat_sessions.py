@@ -283,19 +283,19 @@ class LateTurns:
     BACKGROUND_S = 60.0
 
     def __init__(self) -> None:
-        self._turns: dict[str, tuple["asyncio.Task[list[dict[str, Any]]]", tuple[str, str]]] = {}
+        self._turns: dict[str, tuple[asyncio.Task[list[dict[str, Any]]], tuple[str, str]]] = {}
 
     def keep(
         self,
         conversation_id: str,
-        task: "asyncio.Task[list[dict[str, Any]]]",
+        task: asyncio.Task[list[dict[str, Any]]],
         sent: tuple[str, str],
     ) -> None:
         self._turns[conversation_id] = (task, sent)
 
     def take(
         self, conversation_id: str
-    ) -> Optional[tuple["asyncio.Task[list[dict[str, Any]]]", tuple[str, str]]]:
+    ) -> Optional[tuple[asyncio.Task[list[dict[str, Any]]], tuple[str, str]]]:
         return self._turns.pop(conversation_id, None)
 
 

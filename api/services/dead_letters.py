@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -131,7 +131,7 @@ def get(session: Session, dead_letter_id: str) -> ReferralDeadLetter:
     return found
 
 
-def readable_body(body: Optional[str]) -> Optional[str]:
+def readable_body(body: str | None) -> str | None:
     """The kept body indented for reading (as received when it is not JSON)."""
     if body is None:
         return None
@@ -141,7 +141,7 @@ def readable_body(body: Optional[str]) -> Optional[str]:
         return body
 
 
-def _clear(session: Session, dead_letter_id: str, *, actor_id: Optional[int], note: str) -> bool:
+def _clear(session: Session, dead_letter_id: str, *, actor_id: int | None, note: str) -> bool:
     """Clear the body and record who and when, once: a conditional UPDATE, so two admins cannot both resolve it."""
     cleared = session.execute(
         update(ReferralDeadLetter)

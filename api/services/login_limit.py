@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import datetime, timedelta, timezone
-from typing import Optional
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -57,7 +56,7 @@ def is_locked(
     *,
     email: str,
     address: str,
-    now: Optional[datetime] = None,
+    now: datetime | None = None,
 ) -> bool:
     """True when this e-mail or this address has used up its failed attempts."""
     since = (now or _now()) - WINDOW
@@ -71,7 +70,7 @@ def is_locked(
 
 
 def record_failure(
-    session: Session, settings: Settings, *, email: str, address: str, actor_id: Optional[int]
+    session: Session, settings: Settings, *, email: str, address: str, actor_id: int | None
 ) -> None:
     """Count one failed attempt (commits with the caller)."""
     detail = f"{_key(settings, 'e', normalise_email(email))} {_key(settings, 'a', address)}"

@@ -6,7 +6,6 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Optional
 
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -51,11 +50,11 @@ class TransitionNotAllowed(Exception):
 
 @dataclass(frozen=True)
 class QueueFilters:
-    status: Optional[str] = None
-    outcome: Optional[str] = None
-    received_from: Optional[date] = None
-    received_to: Optional[date] = None
-    q: Optional[str] = None
+    status: str | None = None
+    outcome: str | None = None
+    received_from: date | None = None
+    received_to: date | None = None
+    q: str | None = None
 
 
 def allowed_transitions(status: str) -> list[str]:

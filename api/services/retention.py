@@ -37,7 +37,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Optional
 
 from sqlalchemy import Engine, and_, bindparam, create_engine, inspect, not_, select, text, update
 from sqlalchemy.orm import Session
@@ -101,7 +100,7 @@ def cutoff_for(now: datetime, days: int) -> datetime:
 # --- Rasa tracker store -------------------------------------------------------------------
 
 
-def _tracker_engine(tracker_db_url: str) -> Optional[Engine]:
+def _tracker_engine(tracker_db_url: str) -> Engine | None:
     """None when an SQLite tracker file does not exist (connecting would create it)."""
     url = sqlalchemy_url(tracker_db_url)
     if url.startswith("sqlite:///"):
@@ -187,11 +186,11 @@ def unlink_chat_sessions(session: Session, cutoff: datetime) -> int:
 
 
 def run_retention(
-    settings: Optional[Settings] = None,
+    settings: Settings | None = None,
     *,
-    days: Optional[int] = None,
-    now: Optional[datetime] = None,
-    session_factory: Optional[Callable[[], Session]] = None,
+    days: int | None = None,
+    now: datetime | None = None,
+    session_factory: Callable[[], Session] | None = None,
 ) -> RetentionResult:
     """One retention pass. A failing step is reported in `errors` and the others still run."""
     settings = settings or get_settings()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -34,7 +34,7 @@ def week_label(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
-def funnel(session: Session, *, weeks: int, today: Optional[date] = None) -> dict[str, Any]:
+def funnel(session: Session, *, weeks: int, today: date | None = None) -> dict[str, Any]:
     """The last `weeks` ISO weeks (oldest first, empty weeks included) and the most common reasons."""
     today = today or datetime.now(timezone.utc).date()
     first_monday = _monday(today) - timedelta(weeks=weeks - 1)
@@ -53,7 +53,7 @@ def funnel(session: Session, *, weeks: int, today: Optional[date] = None) -> dic
         for m in mondays
     }
 
-    def bucket(moment: Optional[datetime]) -> Optional[dict[str, Any]]:
+    def bucket(moment: datetime | None) -> dict[str, Any] | None:
         if moment is None:
             return None
         return rows.get(week_label(_utc(moment).date()))

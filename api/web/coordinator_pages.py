@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
@@ -30,8 +30,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from sqlalchemy import select
 
-from api.core.texts import text
 from api.core.security import token_hash
+from api.core.texts import text
 from api.deps import COORDINATOR_COOKIE, CurrentAdmin, CurrentCoordinator, SessionDep, public
 from api.models import Coordinator, CoordinatorSession, Referral
 from api.services import audit, dead_letters, queue, stats
@@ -66,7 +66,7 @@ NOT_FOUND = {404: {**HTML, "description": "No such referral (or it was deleted).
 INVALID = {422: {**HTML, "description": "The page address is not valid."}}
 
 ReferralId = Annotated[str, PathParam(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
-ShortText = Annotated[Optional[str], Query(max_length=200)]
+ShortText = Annotated[str | None, Query(max_length=200)]
 
 
 class HTMLErrorRoute(APIRoute):
@@ -89,7 +89,7 @@ class HTMLErrorRoute(APIRoute):
 router = APIRouter(prefix="/staff", tags=["coordinator pages"], route_class=HTMLErrorRoute)
 
 
-def _refusal_page(request: Request, code: int, detail: Optional[str]) -> HTMLResponse:
+def _refusal_page(request: Request, code: int, detail: str | None) -> HTMLResponse:
     if code == status.HTTP_401_UNAUTHORIZED:
         return render_html(
             "staff/login.html",
@@ -114,7 +114,7 @@ def _refusal_page(request: Request, code: int, detail: Optional[str]) -> HTMLRes
     )
 
 
-def _safe_next(path: Optional[str]) -> str:
+def _safe_next(path: str | None) -> str:
     """Only our own pages after login (no open redirect)."""
     if (
         path
@@ -216,7 +216,7 @@ RESULT_LABELS = {
 # --- query parameters of the queue (lenient: an empty or wrong filter is ignored) ------
 
 
-def _day(value: Optional[str]) -> Optional[date]:
+def _day(value: str | None) -> date | None:
     if not value:
         return None
     try:
@@ -225,17 +225,17 @@ def _day(value: Optional[str]) -> Optional[date]:
         return None
 
 
-def _page_number(value: Optional[str]) -> int:
+def _page_number(value: str | None) -> int:
     return int(value) if value and value.isdigit() and 0 < int(value) <= 100_000 else 1
 
 
 @dataclass(frozen=True)
 class QueueQuery:
-    status: Optional[str]
-    outcome: Optional[str]
-    received_from: Optional[date]
-    received_to: Optional[date]
-    q: Optional[str]
+    status: str | None
+    outcome: str | None
+    received_from: date | None
+    received_to: date | None
+    q: str | None
     page: int
 
     def filters(self) -> queue.QueueFilters:
@@ -264,12 +264,12 @@ class QueueQuery:
 
 
 def queue_query(
-    status_: Annotated[Optional[str], Query(alias="status", max_length=32)] = None,
-    outcome: Annotated[Optional[str], Query(max_length=32)] = None,
-    received_from: Annotated[Optional[str], Query(max_length=10)] = None,
-    received_to: Annotated[Optional[str], Query(max_length=10)] = None,
+    status_: Annotated[str | None, Query(alias="status", max_length=32)] = None,
+    outcome: Annotated[str | None, Query(max_length=32)] = None,
+    received_from: Annotated[str | None, Query(max_length=10)] = None,
+    received_to: Annotated[str | None, Query(max_length=10)] = None,
     q: ShortText = None,
-    page: Annotated[Optional[str], Query(max_length=6)] = None,
+    page: Annotated[str | None, Query(max_length=6)] = None,
 ) -> QueueQuery:
     """The queue page's filters, as the filter form sends them (empty fields included)."""
     return QueueQuery(
@@ -287,7 +287,7 @@ def queue_query(
 FLASHES = ("status", "note", "deleted", "logged_out")
 
 
-def _flash(done: Optional[str]) -> Optional[str]:
+def _flash(done: str | None) -> str | None:
     return done if done in FLASHES else None
 
 
@@ -298,8 +298,8 @@ def _flash(done: Optional[str]) -> Optional[str]:
     responses={200: {**HTML, "description": "The login form."}},
 )
 def login_page(
-    next_: Annotated[Optional[str], Query(alias="next", max_length=500)] = None,
-    done: Annotated[Optional[str], Query(max_length=20)] = None,
+    next_: Annotated[str | None, Query(alias="next", max_length=500)] = None,
+    done: Annotated[str | None, Query(max_length=20)] = None,
 ) -> HTMLResponse:
     """The coordinators' login form (it posts to POST /auth/login from static/staff.js)."""
     return render_html(
@@ -323,7 +323,7 @@ def queue_page(
     session: SessionDep,
     coordinator: CurrentCoordinator,
     query: Annotated[QueueQuery, Depends(queue_query)],
-    done: Annotated[Optional[str], Query(max_length=20)] = None,
+    done: Annotated[str | None, Query(max_length=20)] = None,
 ) -> HTMLResponse:
     """The referral queue: filters, search, paging and the CSV export link."""
     viewer = _viewer(request, session, coordinator)
@@ -370,7 +370,7 @@ def referral_page(
     request: Request,
     session: SessionDep,
     coordinator: CurrentCoordinator,
-    done: Annotated[Optional[str], Query(max_length=20)] = None,
+    done: Annotated[str | None, Query(max_length=20)] = None,
 ) -> HTMLResponse:
     """One referral: every criterion, the Linden hint, contact, history, notes, status and delete."""
     viewer = _viewer(request, session, coordinator)
@@ -441,9 +441,9 @@ def audit_page(
     request: Request,
     session: SessionDep,
     admin: CurrentAdmin,
-    action: Annotated[Optional[str], Query(max_length=32)] = None,
-    referral_id: Annotated[Optional[str], Query(max_length=64)] = None,
-    page: Annotated[Optional[str], Query(max_length=6)] = None,
+    action: Annotated[str | None, Query(max_length=32)] = None,
+    referral_id: Annotated[str | None, Query(max_length=64)] = None,
+    page: Annotated[str | None, Query(max_length=6)] = None,
 ) -> HTMLResponse:
     """The audit log for admins, newest first, with filters."""
     viewer = _viewer(request, session, admin)
@@ -555,7 +555,7 @@ def stats_page(
     request: Request,
     session: SessionDep,
     coordinator: CurrentCoordinator,
-    weeks: Annotated[Optional[str], Query(max_length=3)] = None,
+    weeks: Annotated[str | None, Query(max_length=3)] = None,
 ) -> HTMLResponse:
     """Funnel statistics: a bar chart, the weekly numbers and the top reasons (no patient data)."""
     viewer = _viewer(request, session, coordinator)

@@ -8,7 +8,7 @@ static/staff.js sends to POST /admin/dead-letters/{id}/resolve.
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
@@ -48,9 +48,9 @@ def dead_letters_page(
     request: Request,
     session: SessionDep,
     admin: CurrentAdmin,
-    show: Annotated[Optional[str], Query(max_length=10)] = None,
-    page: Annotated[Optional[str], Query(max_length=6)] = None,
-    done: Annotated[Optional[str], Query(max_length=20)] = None,
+    show: Annotated[str | None, Query(max_length=10)] = None,
+    page: Annotated[str | None, Query(max_length=6)] = None,
+    done: Annotated[str | None, Query(max_length=20)] = None,
 ) -> HTMLResponse:
     """Refused referrals waiting for an admin (or those resolved), oldest first: id, time, reason."""
     viewer = _viewer(request, session, admin)

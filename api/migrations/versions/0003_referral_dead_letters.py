@@ -4,9 +4,8 @@ Revision ID: 0003_dead_letters
 Revises: 0002_contract
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0003_dead_letters"
 down_revision = "0002_contract"
