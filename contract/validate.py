@@ -94,7 +94,7 @@ def _same_json(a: Any, b: Any) -> bool:
     if _type_of(a) != _type_of(b):
         return False
     if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(_same_json(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_same_json(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(_same_json(a[k], b[k]) for k in a)
     return bool(a == b)

@@ -407,7 +407,7 @@ def parse_trial(data: Any, *, checksum: str = "", path: str = "") -> Trial:
         firsts.append((raw, where, buttons))
 
     # Pass 2: texts and conditions.
-    questions = []
+    questions: list[Question] = []
     for raw, where, buttons in firsts:
         qid = raw["id"]
         stage = raw.get("stage", "screen")

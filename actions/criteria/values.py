@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Any, Union
+from typing import Any
 
 UNKNOWN = "unknown"
 REGIONS: tuple[str, ...] = ("cervical", "thoracic", "lumbar", "sacral")
@@ -30,7 +30,7 @@ CANCERS: tuple[str, ...] = (
 
 # A normalised answer: a token ("yes", "unknown", ...), an integer, or a
 # tuple of list items (regions) in canonical order. ``None`` means "not asked".
-Answer = Union[str, int, tuple[str, ...]]
+Answer = str | int | tuple[str, ...]
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
 
+from api.core.openapi import Responses
 from api.core.texts import text
 from api.deps import CurrentAdmin, SessionDep
 from api.models import ReferralDeadLetter
@@ -16,12 +17,12 @@ from api.services import audit, dead_letters
 router = APIRouter(prefix="/admin", tags=["admin"])
 
 DeadLetterId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
-ADMINS = {
+ADMINS: Responses = {
     401: {"model": ErrorOut, "description": "Not logged in, or the session expired."},
     403: {"model": ErrorOut, "description": "Admins only (or a missing CSRF token on a change)."},
     422: {"model": ErrorOut, "description": "Invalid request."},
 }
-NO_DEAD_LETTER = {404: {"model": ErrorOut, "description": "No such dead letter."}}
+NO_DEAD_LETTER: Responses = {404: {"model": ErrorOut, "description": "No such dead letter."}}
 
 
 @router.get(

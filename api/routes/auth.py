@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 
+from api.core.openapi import Responses
 from api.core.texts import text
 from api.deps import COORDINATOR_COOKIE, CurrentCoordinator, SessionDep, SettingsDep, public
 from api.schemas_coordinator import ErrorOut, LoggedOut, LoginIn, LoginOut, MeOut
@@ -13,7 +14,7 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 CSRF_COOKIE = "csrf_token"
 LOCKOUT_SECONDS = 15 * 60
-SIGNED_IN = {
+SIGNED_IN: Responses = {
     401: {"model": ErrorOut, "description": "Not logged in, or the session expired."},
     403: {"model": ErrorOut, "description": "Missing or wrong CSRF token."},
 }

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
 
+from api.core.openapi import Responses
 from api.core.texts import text
 from api.deps import CurrentCoordinator, SessionDep, SettingsDep
 from api.models import Referral
@@ -31,14 +32,18 @@ router = APIRouter(prefix="/coordinator", tags=["coordinator"])
 
 ReferralId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
 
-SIGNED_IN = {401: {"model": ErrorOut, "description": "Not logged in, or the session expired."}}
-CHANGES = {
+SIGNED_IN: Responses = {
+    401: {"model": ErrorOut, "description": "Not logged in, or the session expired."}
+}
+CHANGES: Responses = {
     **SIGNED_IN,
     403: {"model": ErrorOut, "description": "Missing or wrong CSRF token."},
     422: {"model": ErrorOut, "description": "Invalid request."},
 }
-NOT_FOUND = {404: {"model": ErrorOut, "description": "No such referral (or it was deleted)."}}
-INVALID = {422: {"model": ErrorOut, "description": "Invalid request."}}
+NOT_FOUND: Responses = {
+    404: {"model": ErrorOut, "description": "No such referral (or it was deleted)."}
+}
+INVALID: Responses = {422: {"model": ErrorOut, "description": "Invalid request."}}
 ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
 
 
@@ -81,8 +86,8 @@ def _detail(session: SessionDep, referral: Referral) -> ReferralDetail:
         id=referral.id,
         received_at=referral.received_at,
         updated_at=referral.updated_at,
-        status=referral.status,  # type: ignore[arg-type]
-        allowed_transitions=queue.allowed_transitions(referral.status),  # type: ignore[arg-type]
+        status=referral.status,
+        allowed_transitions=queue.allowed_transitions(referral.status),
         outcome=referral.outcome,
         trial_id=referral.trial_id,
         trial_version=referral.trial_version,
@@ -222,8 +227,8 @@ def change_status(
         raise HTTPException(status.HTTP_409_CONFLICT, text("transition_not_allowed")) from None
     return StatusOut(
         referral_id=referral.id,
-        status=referral.status,  # type: ignore[arg-type]
-        allowed_transitions=queue.allowed_transitions(referral.status),  # type: ignore[arg-type]
+        status=referral.status,
+        allowed_transitions=queue.allowed_transitions(referral.status),
     )
 
 

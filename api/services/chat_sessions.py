@@ -295,7 +295,7 @@ class LateTurns:
 
     def take(
         self, conversation_id: str
-    ) -> Optional[tuple[asyncio.Task[list[dict[str, Any]]], tuple[str, str]]]:
+    ) -> tuple[asyncio.Task[list[dict[str, Any]]], tuple[str, str]] | None:
         return self._turns.pop(conversation_id, None)
 
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -45,7 +45,7 @@ class AlreadyResolved(Exception):
 
 def failed_rules(errors: Iterable[Mapping[str, Any]]) -> list[str]:
     """'spine_levels: too_long' for each failed rule of the body: the JSON path and the rule, never the value."""
-    found = set()
+    found: set[str] = set()
     for error in errors:
         # The contract's own check (api/schemas.py ContractBroken) names "path: rule" already.
         problems = getattr((error.get("ctx") or {}).get("error"), "problems", None)
@@ -143,16 +143,22 @@ def readable_body(body: str | None) -> str | None:
 
 def _clear(session: Session, dead_letter_id: str, *, actor_id: int | None, note: str) -> bool:
     """Clear the body and record who and when, once: a conditional UPDATE, so two admins cannot both resolve it."""
-    cleared = session.execute(
-        update(ReferralDeadLetter)
-        .where(ReferralDeadLetter.id == dead_letter_id, ReferralDeadLetter.resolved_at.is_(None))
-        .values(
-            body=None,
-            resolved_at=datetime.now(timezone.utc),
-            resolved_by=actor_id,
-            resolution_note=note[:NOTE_MAX_CHARS],
-        )
-        .execution_options(synchronize_session=False)
+    # An UPDATE gives a CursorResult (rowcount); Session.execute is typed as the general Result.
+    cleared = cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(ReferralDeadLetter)
+            .where(
+                ReferralDeadLetter.id == dead_letter_id, ReferralDeadLetter.resolved_at.is_(None)
+            )
+            .values(
+                body=None,
+                resolved_at=datetime.now(timezone.utc),
+                resolved_by=actor_id,
+                resolution_note=note[:NOTE_MAX_CHARS],
+            )
+            .execution_options(synchronize_session=False)
+        ),
     )
     return bool(cleared.rowcount)
 
@@ -179,11 +185,17 @@ def forget_withdrawn(session: Session, *, referral_id: str, reason: str, actor_i
 
 def clear_resolved_bodies(session: Session) -> int:
     """Retention: a resolved dead letter holds no body (resolve clears it; this catches any left)."""
-    cleared = session.execute(
-        update(ReferralDeadLetter)
-        .where(ReferralDeadLetter.resolved_at.is_not(None), ReferralDeadLetter.body.is_not(None))
-        .values(body=None)
-        .execution_options(synchronize_session=False)
+    # An UPDATE gives a CursorResult (rowcount); Session.execute is typed as the general Result.
+    cleared = cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(ReferralDeadLetter)
+            .where(
+                ReferralDeadLetter.resolved_at.is_not(None), ReferralDeadLetter.body.is_not(None)
+            )
+            .values(body=None)
+            .execution_options(synchronize_session=False)
+        ),
     )
     session.commit()
     return int(cleared.rowcount or 0)

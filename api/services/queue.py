@@ -6,9 +6,10 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, cast
 
-from sqlalchemy import Select, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, CursorResult, Select, func, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from api.core.config import Settings
 from api.core.security import new_token, token_hash
@@ -70,13 +71,14 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _digits_only(column):  # type: ignore[no-untyped-def]
+def _digits_only(column: InstrumentedAttribute[str | None]) -> ColumnElement[Any]:
+    digits: ColumnElement[Any] = column.expression
     for character in _PHONE_PUNCTUATION:
-        column = func.replace(column, character, "")
-    return column
+        digits = func.replace(digits, character, "")
+    return digits
 
 
-def apply_filters(query: Select, filters: QueueFilters) -> Select:  # type: ignore[type-arg]
+def apply_filters(query: Select[Any], filters: QueueFilters) -> Select[Any]:
     """Status, outcome, received dates (UTC days, both ends inclusive) and a search on name, e-mail, phone."""
     if filters.status:
         query = query.where(Referral.status == filters.status)
@@ -148,11 +150,15 @@ def change_status(
     if to_status not in TRANSITIONS.get(from_status, ()):
         raise TransitionNotAllowed(f"{from_status}->{to_status}")
     # Conditional UPDATE: two coordinators acting at once cannot both move it from the same state.
-    moved = session.execute(
-        update(Referral)
-        .where(Referral.id == referral_id, Referral.status == from_status)
-        .values(status=to_status, updated_at=datetime.now(timezone.utc))
-        .execution_options(synchronize_session=False)
+    # An UPDATE gives a CursorResult (rowcount); Session.execute is typed as the general Result.
+    moved = cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(Referral)
+            .where(Referral.id == referral_id, Referral.status == from_status)
+            .values(status=to_status, updated_at=datetime.now(timezone.utc))
+            .execution_options(synchronize_session=False)
+        ),
     )
     if moved.rowcount != 1:
         session.rollback()

@@ -30,6 +30,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from sqlalchemy import select
 
+from api.core.openapi import Responses
 from api.core.security import token_hash
 from api.core.texts import text
 from api.deps import COORDINATOR_COOKIE, CurrentAdmin, CurrentCoordinator, SessionDep, public
@@ -57,13 +58,13 @@ ALL_OUTCOMES = ALL_OUTCOME_NAMES
 DELETE_REASONS = ("patient_withdrawal", "duplicate", "created_in_error")
 WEEK_CHOICES = (4, 12, 26, 52)
 
-HTML = {"content": {"text/html": {}}}
-SIGNED_IN = {
+HTML: dict[str, Any] = {"content": {"text/html": {}}}
+SIGNED_IN: Responses = {
     401: {**HTML, "description": "Not logged in, or the session expired: the login page."},
 }
-ADMIN_ONLY = {**SIGNED_IN, 403: {**HTML, "description": "Admins only."}}
-NOT_FOUND = {404: {**HTML, "description": "No such referral (or it was deleted)."}}
-INVALID = {422: {**HTML, "description": "The page address is not valid."}}
+ADMIN_ONLY: Responses = {**SIGNED_IN, 403: {**HTML, "description": "Admins only."}}
+NOT_FOUND: Responses = {404: {**HTML, "description": "No such referral (or it was deleted)."}}
+INVALID: Responses = {422: {**HTML, "description": "The page address is not valid."}}
 
 ReferralId = Annotated[str, PathParam(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
 ShortText = Annotated[str | None, Query(max_length=200)]

@@ -15,6 +15,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse
 
+from api.core.openapi import Responses
 from api.core.texts import text
 from api.deps import CurrentAdmin, SessionDep
 from api.services import audit, dead_letters, queue
@@ -30,7 +31,7 @@ from api.web.coordinator_pages import (
 
 PAGE_SIZE = 50
 DeadLetterId = Annotated[str, PathParam(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
-NOT_FOUND = {404: {**HTML, "description": "No such dead letter."}}
+NOT_FOUND: Responses = {404: {**HTML, "description": "No such dead letter."}}
 
 router = APIRouter(prefix="/staff", tags=["coordinator pages"], route_class=HTMLErrorRoute)
 

@@ -6,7 +6,7 @@ to the public gateway (api/routes/chat.py) from static/chat.js.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, status
 from fastapi.responses import FileResponse, HTMLResponse
@@ -17,7 +17,7 @@ from api.web.render import STATIC, render_fragment, render_html
 
 router = APIRouter(tags=["web"])
 
-HTML = {"content": {"text/html": {}}}
+HTML: dict[str, Any] = {"content": {"text/html": {}}}
 STATIC_TYPES = {
     ".css": "text/css; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
