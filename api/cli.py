@@ -57,7 +57,7 @@ def _create_account(email: str, role: str) -> int:
                 session,
                 email=email,
                 password=password,
-                role=role,  # type: ignore[arg-type]
+                role=role,  # type: ignore[arg-type]  # one of PASSWORD_ENV's keys, from the sub-command
             )
         except ValueError as problem:
             print(text(str(problem)).format(minimum=MIN_PASSWORD_CHARS), file=sys.stderr)

@@ -11,6 +11,8 @@ from contract.names import CRITERION_STATUSES, OUTCOMES, REFERABLE_OUTCOMES, RES
 from contract.validate import referral_problems
 
 # Literal of the contract's tuples: the names are spelt once, in contract/names.py.
+# mypy cannot read a Literal built from a tuple at run time, hence valid-type ignores
+# (pydantic reads it; the type is Any to mypy).
 Outcome = Literal[OUTCOMES]  # type: ignore[valid-type]
 ReferableOutcome = Literal[REFERABLE_OUTCOMES]  # type: ignore[valid-type]
 Respondent = Literal[RESPONDENTS]  # type: ignore[valid-type]

@@ -18,6 +18,8 @@ def _as_utc(moment: datetime) -> datetime:
 UTCDateTime = Annotated[datetime, AfterValidator(_as_utc)]
 
 # Literal of the contract's tuples: the names are spelt once, in contract/names.py.
+# mypy cannot read a Literal built from a tuple at run time, hence valid-type ignores
+# (pydantic reads it; the type is Any to mypy).
 ReferralStatus = Literal[REFERRAL_STATUSES]  # type: ignore[valid-type]
 ReferralOutcome = Literal[REFERABLE_OUTCOMES]  # type: ignore[valid-type]
 Role = Literal["coordinator", "admin"]

@@ -52,6 +52,12 @@ class ConditionContext:
     def spec(self) -> ValueSpec | None:
         return self.specs[self.subject] if self.subject else None
 
+    def subject_spec(self) -> ValueSpec:
+        """The subject's answer type, for conditions that need one (parse_condition checks first)."""
+        if not self.subject:
+            raise TrialFileError("this condition needs a question of its own")
+        return self.specs[self.subject]
+
     def about(self, question_id: str) -> ConditionContext:
         return ConditionContext(question_id, self.specs, self.earlier)
 
@@ -132,13 +138,13 @@ def parse_condition(raw: Any, ctx: ConditionContext, where: str) -> Condition:
 
 
 def _parse_equals(arg: Any, ctx: ConditionContext, where: str) -> Condition:
-    return Condition("equals", _value(ctx.spec(), arg, where))  # type: ignore[arg-type]
+    return Condition("equals", _value(ctx.subject_spec(), arg, where))
 
 
 def _parse_in(arg: Any, ctx: ConditionContext, where: str) -> Condition:
     if not isinstance(arg, list) or not arg:
         raise TrialFileError(f"{where}: expected a non-empty list, got {arg!r}")
-    return Condition("in", tuple(_value(ctx.spec(), v, where) for v in arg))  # type: ignore[arg-type]
+    return Condition("in", tuple(_value(ctx.subject_spec(), v, where) for v in arg))
 
 
 def _parse_compare(op: str) -> Callable[[Any, ConditionContext, str], Condition]:
@@ -173,7 +179,7 @@ def _parse_flag(
 
 def _parse_items(op: str) -> Callable[[Any, ConditionContext, str], Condition]:
     def parse(arg: Any, ctx: ConditionContext, where: str) -> Condition:
-        return Condition(op, _items(ctx.spec(), arg, where))  # type: ignore[arg-type]
+        return Condition(op, _items(ctx.subject_spec(), arg, where))
 
     return parse
 

@@ -57,12 +57,21 @@ def login(
         ) from None
     except auth.LoginFailed:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, text("login_failed")) from None
-    common = {"samesite": "strict", "secure": settings.cookie_secure, "path": "/"}
     # The session token never reaches JavaScript; the CSRF token must (it goes back in a header).
-    response.set_cookie(COORDINATOR_COOKIE, started.token, httponly=True, **common)  # type: ignore[arg-type]
-    response.set_cookie(CSRF_COOKIE, started.csrf_token, httponly=False, **common)  # type: ignore[arg-type]
+    for name, value, httponly in (
+        (COORDINATOR_COOKIE, started.token, True),
+        (CSRF_COOKIE, started.csrf_token, False),
+    ):
+        response.set_cookie(
+            name,
+            value,
+            httponly=httponly,
+            samesite="strict",
+            secure=settings.cookie_secure,
+            path="/",
+        )
     account = started.coordinator
-    return LoginOut(csrf_token=started.csrf_token, role=account.role, email=account.email)  # type: ignore[arg-type]
+    return LoginOut(csrf_token=started.csrf_token, role=account.role, email=account.email)  # type: ignore[arg-type]  # role: a str column, checked by pydantic
 
 
 @router.post("/logout", response_model=LoggedOut, responses=SIGNED_IN)
@@ -85,4 +94,4 @@ def logout(
 @router.get("/me", response_model=MeOut, responses={401: SIGNED_IN[401]})
 def me(coordinator: CurrentCoordinator) -> MeOut:
     """The logged-in coordinator."""
-    return MeOut(id=coordinator.id, email=coordinator.email, role=coordinator.role)  # type: ignore[arg-type]
+    return MeOut(id=coordinator.id, email=coordinator.email, role=coordinator.role)  # type: ignore[arg-type]  # role: a str column, checked by pydantic

@@ -82,6 +82,8 @@ def _detail(session: SessionDep, referral: Referral) -> ReferralDetail:
         session,
         {c.actor_id for c in referral.status_changes} | {n.author_id for n in referral.notes},
     )
+    # The stored JSON and the dicts below become their models in pydantic's validation;
+    # mypy sees dicts where models are declared, hence the arg-type and misc ignores.
     return ReferralDetail(
         id=referral.id,
         received_at=referral.received_at,

@@ -23,7 +23,7 @@ import time
 import unicodedata
 import weakref
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeGuard
 
 from fastapi import Depends, Request
 from sqlalchemy import select
@@ -168,8 +168,8 @@ def summarise_turn(raw_messages: list[dict[str, Any]]) -> BotTurn:
 # --- the table ----------------------------------------------------------------
 
 
-def valid_token(token: str | None) -> bool:
-    return bool(token) and _TOKEN.fullmatch(token) is not None  # type: ignore[arg-type]
+def valid_token(token: str | None) -> TypeGuard[str]:
+    return bool(token) and _TOKEN.fullmatch(token or "") is not None
 
 
 def find_session(db: Session, token: str | None) -> ChatSession | None:
@@ -177,7 +177,7 @@ def find_session(db: Session, token: str | None) -> ChatSession | None:
     no database connection is held while the bot is thinking."""
     if not valid_token(token):
         return None
-    found = db.scalar(select(ChatSession).where(ChatSession.token_hash == token_hash(token)))  # type: ignore[arg-type]
+    found = db.scalar(select(ChatSession).where(ChatSession.token_hash == token_hash(token)))
     db.commit()
     return found
 

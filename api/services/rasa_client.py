@@ -79,8 +79,8 @@ class RasaClient:
         body: dict[str, str] = {"sender": conversation_id}
         if message is not None:
             body["message"] = message
-        else:
-            body["payload"] = payload  # type: ignore[assignment]
+        elif payload is not None:
+            body["payload"] = payload
         try:
             # One deadline for the whole exchange (connect, send, wait, read):
             # httpx's own timeouts apply per phase and per read, not in total.
