@@ -166,7 +166,7 @@ def _clear(session: Session, dead_letter_id: str, *, actor_id: int | None, note:
 def resolve(
     session: Session, *, dead_letter_id: str, note: str, actor: Coordinator
 ) -> ReferralDeadLetter:
-    """ "Resolved by hand": the patient data goes, id, reason, who, when and the note stay."""
+    """Mark it "resolved by hand": the patient data goes, id, reason, who, when and the note stay."""
     get(session, dead_letter_id)
     if not _clear(session, dead_letter_id, actor_id=actor.id, note=note):
         session.rollback()
