@@ -14,7 +14,7 @@ from api.deps import public
 from api.retention_task import retention_lifespan
 from api.routes import admin, auth, chat, coordinators, referrals
 from api.schemas import ContractBroken
-from api.web import EmbedCORS, coordinator_pages, dead_letter_pages, embed_origins, pages
+from api.web import EmbedCORS, dead_letter_pages, embed_origins, pages, staff
 
 logger = logging.getLogger("api.errors")
 
@@ -37,7 +37,7 @@ def create_app() -> FastAPI:
     app.include_router(admin.router)
     # Web pages; static files are a public route in pages.py, not a Mount (the role matrix checks every route).
     app.include_router(pages.router)
-    app.include_router(coordinator_pages.router)
+    app.include_router(staff.router)
     app.include_router(dead_letter_pages.router)
 
     @app.get("/health", dependencies=[Depends(public)], tags=["health"])

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import HTTPException, Query, Request, status
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse
 
@@ -19,21 +19,15 @@ from api.core.openapi import Responses
 from api.core.texts import text
 from api.deps import CurrentAdmin, SessionDep
 from api.services import audit, dead_letters, queue
-from api.web.coordinator_pages import (
-    ADMIN_ONLY,
-    HTML,
-    INVALID,
-    HTMLErrorRoute,
-    _page,
-    _page_number,
-    _viewer,
-)
+from api.web.staff.html_errors import page_router
+from api.web.staff.page import page_number, signed_in_page, viewer_for
+from api.web.staff.responses import ADMIN_ONLY, HTML, INVALID
 
 PAGE_SIZE = 50
 DeadLetterId = Annotated[str, PathParam(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
 NOT_FOUND: Responses = {404: {**HTML, "description": "No such dead letter."}}
 
-router = APIRouter(prefix="/staff", tags=["coordinator pages"], route_class=HTMLErrorRoute)
+router = page_router()
 
 
 @router.get(
@@ -54,9 +48,9 @@ def dead_letters_page(
     done: Annotated[str | None, Query(max_length=20)] = None,
 ) -> HTMLResponse:
     """Refused referrals waiting for an admin (or those resolved), oldest first: id, time, reason."""
-    viewer = _viewer(request, session, admin)
+    viewer = viewer_for(request, session, admin)
     resolved = show == "resolved"
-    number = _page_number(page)
+    number = page_number(page)
     rows, total = dead_letters.page(session, page=number, page_size=PAGE_SIZE, resolved=resolved)
     pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
     emails = queue.coordinator_emails(
@@ -69,7 +63,7 @@ def dead_letters_page(
         }
         return f"/staff/dead-letters?{urlencode(params)}"
 
-    return _page(
+    return signed_in_page(
         "staff/dead_letters.html",
         viewer,
         "dead_letters",
@@ -100,7 +94,7 @@ def dead_letter_page(
     dead_letter_id: DeadLetterId, request: Request, session: SessionDep, admin: CurrentAdmin
 ) -> HTMLResponse:
     """One refused referral: why, the body as received, and "Resolved by hand"."""
-    viewer = _viewer(request, session, admin)
+    viewer = viewer_for(request, session, admin)
     try:
         found = dead_letters.get(session, dead_letter_id)
     except dead_letters.DeadLetterNotFound:
@@ -108,7 +102,7 @@ def dead_letter_page(
     resolver = queue.coordinator_emails(
         session, {found.resolved_by} if found.resolved_by is not None else set()
     )
-    page = _page(
+    page = signed_in_page(
         "staff/dead_letter.html",
         viewer,
         "dead_letters",
