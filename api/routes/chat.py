@@ -49,14 +49,10 @@ from api.deps import SessionDep, SettingsDep, public
 from api.models import ChatSession
 from api.schemas_chat import CHAT_MESSAGE_BODY_SCHEMA, ChatMessageIn, ChatReply, ChatStarted
 from api.services import chat_sessions as sessions
-from api.services.chat_sessions import (
-    CHAT_COOKIE,
-    CHAT_HEADER,
-    START_MESSAGE,
-    BotTurn,
-    LateTurns,
-    RuntimeDep,
-)
+from api.services.bot_turns import BotTurn, summarise_turn
+from api.services.chat_runtime import ChatRuntime, LateTurns, RuntimeDep
+from api.services.chat_sessions import CHAT_COOKIE, CHAT_HEADER, START_MESSAGE
+from api.services.chat_text import neutralise_text
 from api.services.rasa_client import RasaDep, RasaUnavailable
 
 logger = logging.getLogger(__name__)
@@ -150,7 +146,7 @@ def _client_key(request: Request) -> str:
     return "client:" + (request.client.host if request.client else "unknown")
 
 
-def _too_many(runtime: sessions.ChatRuntime, key: str, **extra: Any) -> JSONResponse:
+def _too_many(runtime: ChatRuntime, key: str, **extra: Any) -> JSONResponse:
     wait = max(1, math.ceil(runtime.limiter.retry_after(key, RATE_WINDOW_S)))
     return _reply(429, key="too_many", retry=True, headers={"Retry-After": str(wait)}, **extra)
 
@@ -198,7 +194,7 @@ async def _read_message(request: Request, settings: Settings) -> tuple[str | Non
         raise _Refused(422, "empty")
     if len(body.text) > limit:
         raise _Refused(422, "too_long", limit=limit)
-    cleaned = sessions.neutralise_text(body.text)
+    cleaned = neutralise_text(body.text)
     if not cleaned:
         raise _Refused(422, "empty")
     return cleaned, None
@@ -230,7 +226,7 @@ async def start_chat(
     except RasaUnavailable as failure:
         logger.warning("chat: could not start a conversation: rasa unavailable (%s)", failure.kind)
         return _reply(503, key="try_again", retry=True, start=True)
-    turn = sessions.summarise_turn(raw)
+    turn = summarise_turn(raw)
     token, _ = await run_in_threadpool(sessions.create_session, db, conversation_id, turn)
     response = _turn_reply(201, turn, start=True, session_id=token)
     response.set_cookie(
@@ -308,7 +304,7 @@ async def send_message(
             except RasaUnavailable:
                 late_raw = None  # Rasa never answered it: this message is sent afresh
             if late_raw is not None:
-                late_turn = sessions.summarise_turn(late_raw)
+                late_turn = summarise_turn(late_raw)
                 await run_in_threadpool(sessions.record_turn, db, chat, late_turn)
                 if late_sent == sent:
                     # The patient re-sent what Rasa has now answered: answer once.
@@ -337,6 +333,6 @@ async def send_message(
             logger.warning("chat: rasa unavailable (%s)", failure.kind)
             await run_in_threadpool(sessions.touch, db, chat)
             return _reply(503, key="try_again", asks=chat.last_asks, retry=True)
-        turn = sessions.summarise_turn(raw)
+        turn = summarise_turn(raw)
         await run_in_threadpool(sessions.record_turn, db, chat, turn)
     return _turn_reply(200, turn)

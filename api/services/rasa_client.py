@@ -71,7 +71,7 @@ class RasaClient:
         """Send one user turn; return the bot's messages (dicts, shape checked).
 
         `deadline_s` overrides the patient-facing timeout, for a turn that is
-        left to finish in the background (see chat_sessions.LateTurns).
+        left to finish in the background (see chat_runtime.LateTurns).
         """
         limit = self.timeout_s if deadline_s is None else deadline_s
         if (message is None) == (payload is None):
