@@ -11,7 +11,6 @@ import argparse
 import getpass
 import os
 import sys
-from typing import Optional
 
 from api.core.texts import text
 from api.services.auth import MIN_PASSWORD_CHARS
@@ -27,7 +26,7 @@ def _migrate() -> int:
     return 0
 
 
-def _read_password(role: str) -> Optional[str]:
+def _read_password(role: str) -> str | None:
     from_env = os.environ.get(PASSWORD_ENV[role])
     if from_env is not None:
         return from_env
@@ -55,7 +54,10 @@ def _create_account(email: str, role: str) -> int:
             return 2
         try:
             account, created = auth.create_account(
-                session, email=email, password=password, role=role  # type: ignore[arg-type]
+                session,
+                email=email,
+                password=password,
+                role=role,  # type: ignore[arg-type]  # one of PASSWORD_ENV's keys, from the sub-command
             )
         except ValueError as problem:
             print(text(str(problem)).format(minimum=MIN_PASSWORD_CHARS), file=sys.stderr)
@@ -65,13 +67,16 @@ def _create_account(email: str, role: str) -> int:
         return 0
 
 
-def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m api.cli", description="Pre-screener API operator commands.")
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m api.cli", description="Pre-screener API operator commands."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="apply the database migrations")
     for role in ("admin", "coordinator"):
         sub = commands.add_parser(
-            f"create-{role}", help=f"create a {role} account (password from {PASSWORD_ENV[role]} or a prompt)"
+            f"create-{role}",
+            help=f"create a {role} account (password from {PASSWORD_ENV[role]} or a prompt)",
         )
         sub.add_argument("--email", required=True)
     _add_retention_parser(commands)
@@ -86,16 +91,20 @@ def main(argv: Optional[list[str]] = None) -> int:
 # --- retention (safety-security P3; what is deleted and kept: api/services/retention.py) ---------
 
 
-def _add_retention_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def _add_retention_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sub = commands.add_parser(
         "retention",
         help="delete conversations and unreferred answers older than N days (RETENTION_DAYS, default 30)",
     )
-    sub.add_argument("--days", type=int, default=None, help="keep this many days (default RETENTION_DAYS)")
-    sub.add_argument("--now", default=None, help="ISO date-time to count the days back from (default: now, UTC)")
+    sub.add_argument(
+        "--days", type=int, default=None, help="keep this many days (default RETENTION_DAYS)"
+    )
+    sub.add_argument(
+        "--now", default=None, help="ISO date-time to count the days back from (default: now, UTC)"
+    )
 
 
-def _retention(days: Optional[int], now_text: Optional[str]) -> int:
+def _retention(days: int | None, now_text: str | None) -> int:
     from datetime import datetime
 
     from api.services.retention import run_retention

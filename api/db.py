@@ -9,7 +9,9 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from api.core.config import get_settings
 
@@ -35,10 +37,12 @@ def make_engine(url: str) -> Engine:
         path = url.split("sqlite:///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15}, **PRIVATE_ENGINE)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 15}, **PRIVATE_ENGINE
+        )
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
             # Foreign keys are off by default in SQLite; WAL lets readers and a writer overlap.
             cursor = connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
@@ -68,5 +72,7 @@ def migrate(url: str | None = None) -> None:
     """Apply every Alembic migration (the prestart step)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", sqlalchemy_url(url or get_settings().database_url).replace("%", "%%"))
+    config.set_main_option(
+        "sqlalchemy.url", sqlalchemy_url(url or get_settings().database_url).replace("%", "%%")
+    )
     command.upgrade(config, "head")

@@ -40,7 +40,9 @@ def _active_session(request: Request, session: Session, settings: Settings) -> C
     token = request.cookies.get(COORDINATOR_COOKIE)
     if not token:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Please log in.")
-    found = session.scalar(select(CoordinatorSession).where(CoordinatorSession.token_hash == token_hash(token)))
+    found = session.scalar(
+        select(CoordinatorSession).where(CoordinatorSession.token_hash == token_hash(token))
+    )
     now = datetime.now(timezone.utc)
     idle = timedelta(minutes=settings.coordinator_idle_minutes)
     if found is None or found.revoked_at is not None or not found.coordinator.active:
@@ -48,7 +50,9 @@ def _active_session(request: Request, session: Session, settings: Settings) -> C
     if _aware(found.last_seen_at) + idle < now:
         found.revoked_at = now
         session.commit()
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Your session expired. Please log in again.")
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "Your session expired. Please log in again."
+        )
     if request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER) or ""
         if not same(sent, found.csrf_token):
@@ -63,7 +67,9 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def require_coordinator(request: Request, session: SessionDep, settings: SettingsDep) -> Coordinator:
+def require_coordinator(
+    request: Request, session: SessionDep, settings: SettingsDep
+) -> Coordinator:
     """Any logged-in coordinator (role coordinator or admin)."""
     return _active_session(request, session, settings).coordinator
 

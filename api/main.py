@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -13,7 +14,7 @@ from api.deps import public
 from api.retention_task import retention_lifespan
 from api.routes import admin, auth, chat, coordinators, referrals
 from api.schemas import ContractBroken
-from api.web import EmbedCORS, coordinator_pages, dead_letter_pages, embed_origins, pages
+from api.web import EmbedCORS, dead_letter_pages, embed_origins, pages, staff
 
 logger = logging.getLogger("api.errors")
 
@@ -36,7 +37,7 @@ def create_app() -> FastAPI:
     app.include_router(admin.router)
     # Web pages; static files are a public route in pages.py, not a Mount (the role matrix checks every route).
     app.include_router(pages.router)
-    app.include_router(coordinator_pages.router)
+    app.include_router(staff.router)
     app.include_router(dead_letter_pages.router)
 
     @app.get("/health", dependencies=[Depends(public)], tags=["health"])
@@ -45,7 +46,9 @@ def create_app() -> FastAPI:
         return {"status": "ok"}
 
     @app.middleware("http")
-    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         response: Response = await call_next(request)
         if not request.url.path.startswith(CACHEABLE_PREFIXES):
             response.headers["Cache-Control"] = "no-store"
@@ -71,7 +74,10 @@ def create_app() -> FastAPI:
         # contains ..."): log the kind of error and the statement only.
         logger.error(
             "database error (%s) in %s %s; statement: %s",
-            type(error.orig).__name__, request.method, request.url.path, error.statement,
+            type(error.orig).__name__,
+            request.method,
+            request.url.path,
+            error.statement,
         )
         return JSONResponse({"detail": "Internal error."}, status_code=500)
 

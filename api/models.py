@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -41,13 +41,13 @@ class ChatSession(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
     message_count: Mapped[int] = mapped_column(Integer, default=0)
-    last_asks: Mapped[Optional[str]] = mapped_column(String(64))
+    last_asks: Mapped[str | None] = mapped_column(String(64))
     # Payloads of the buttons the bot offered last: only these may be sent back.
     offered_payloads: Mapped[list[str]] = mapped_column(JSON, default=list)
-    outcome: Mapped[Optional[str]] = mapped_column(String(32))
+    outcome: Mapped[str | None] = mapped_column(String(32))
     # Criterion ids behind the outcome (no answers, no text): for the funnel statistics.
     outcome_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
-    finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Referral(Base):
@@ -63,26 +63,26 @@ class Referral(Base):
     trial_id: Mapped[str] = mapped_column(String(32))
     trial_version: Mapped[str] = mapped_column(String(32))
     # sha256 of the trial file that judged the answers (None: received before migration 0002_contract).
-    trial_checksum: Mapped[Optional[str]] = mapped_column(String(64))
-    conversation_id: Mapped[Optional[str]] = mapped_column(String(64))
-    respondent: Mapped[Optional[str]] = mapped_column(String(16))
+    trial_checksum: Mapped[str | None] = mapped_column(String(64))
+    conversation_id: Mapped[str | None] = mapped_column(String(64))
+    respondent: Mapped[str | None] = mapped_column(String(16))
     consent_version: Mapped[str] = mapped_column(String(32))
     consent_given_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     contact_name: Mapped[str] = mapped_column(String(200))
-    contact_phone: Mapped[Optional[str]] = mapped_column(String(32))
-    contact_email: Mapped[Optional[str]] = mapped_column(String(254))
-    best_time: Mapped[Optional[str]] = mapped_column(String(200))
-    language: Mapped[Optional[str]] = mapped_column(String(100))
+    contact_phone: Mapped[str | None] = mapped_column(String(32))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    best_time: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str | None] = mapped_column(String(100))
     criteria: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     linden: Mapped[dict[str, Any]] = mapped_column(JSON)
     spine_levels: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Same-day warning signs mentioned (ids); None: received before migration 0002_contract.
-    warning_signs: Mapped[Optional[list[str]]] = mapped_column(JSON)
+    warning_signs: Mapped[list[str] | None] = mapped_column(JSON)
 
-    notes: Mapped[list["ReferralNote"]] = relationship(
+    notes: Mapped[list[ReferralNote]] = relationship(
         back_populates="referral", cascade="all, delete-orphan", order_by="ReferralNote.created_at"
     )
-    status_changes: Mapped[list["StatusChange"]] = relationship(
+    status_changes: Mapped[list[StatusChange]] = relationship(
         back_populates="referral", cascade="all, delete-orphan", order_by="StatusChange.at"
     )
 
@@ -91,7 +91,9 @@ class ReferralNote(Base):
     __tablename__ = "referral_notes"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    referral_id: Mapped[str] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"), index=True)
+    referral_id: Mapped[str] = mapped_column(
+        ForeignKey("referrals.id", ondelete="CASCADE"), index=True
+    )
     author_id: Mapped[int] = mapped_column(ForeignKey("coordinators.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
     text: Mapped[str] = mapped_column(Text)
@@ -103,7 +105,9 @@ class StatusChange(Base):
     __tablename__ = "status_changes"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    referral_id: Mapped[str] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"), index=True)
+    referral_id: Mapped[str] = mapped_column(
+        ForeignKey("referrals.id", ondelete="CASCADE"), index=True
+    )
     from_status: Mapped[str] = mapped_column(String(32))
     to_status: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(Text)
@@ -131,11 +135,13 @@ class CoordinatorSession(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    coordinator_id: Mapped[int] = mapped_column(ForeignKey("coordinators.id", ondelete="CASCADE"), index=True)
+    coordinator_id: Mapped[int] = mapped_column(
+        ForeignKey("coordinators.id", ondelete="CASCADE"), index=True
+    )
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
-    revoked_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     coordinator: Mapped[Coordinator] = relationship()
 
@@ -147,11 +153,11 @@ class AuditEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
-    actor_id: Mapped[Optional[int]] = mapped_column(Integer)
+    actor_id: Mapped[int | None] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(String(32), index=True)
     # No foreign key: the audit row must outlive a deleted referral.
-    referral_id: Mapped[Optional[str]] = mapped_column(String(64), index=True)
-    detail: Mapped[Optional[str]] = mapped_column(String(200))
+    referral_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    detail: Mapped[str | None] = mapped_column(String(200))
 
 
 class ReferralDeadLetter(Base):
@@ -168,8 +174,8 @@ class ReferralDeadLetter(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
     reason: Mapped[str] = mapped_column(String(1000))
     # The request body as received (bounded by the intake's size limit); None once resolved.
-    body: Mapped[Optional[str]] = mapped_column(Text)
-    resolved_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), index=True)
+    body: Mapped[str | None] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     # No foreign key, like the audit log: the record outlives an account.
-    resolved_by: Mapped[Optional[int]] = mapped_column(Integer)
-    resolution_note: Mapped[Optional[str]] = mapped_column(String(500))
+    resolved_by: Mapped[int | None] = mapped_column(Integer)
+    resolution_note: Mapped[str | None] = mapped_column(String(500))

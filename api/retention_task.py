@@ -22,7 +22,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any, Optional
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -39,7 +39,7 @@ async def retention_loop(
     interval_s: float,
     start_delay_s: float = 0.0,
     job: Callable[[], Any] = run_retention,
-    passes: Optional[int] = None,
+    passes: int | None = None,
 ) -> None:
     """Run `job` after `start_delay_s`, then every `interval_s` seconds, until cancelled (or `passes` runs)."""
     await asyncio.sleep(start_delay_s)
@@ -57,16 +57,22 @@ async def retention_loop(
         await asyncio.sleep(interval_s)
 
 
-def start_retention(app: FastAPI, job: Callable[[], Any] = run_retention) -> Optional[asyncio.Task[None]]:
+def start_retention(
+    app: FastAPI, job: Callable[[], Any] = run_retention
+) -> asyncio.Task[None] | None:
     """Start the schedule on the running event loop; None when RETENTION_INTERVAL_MINUTES is 0."""
     settings = get_settings()
     if settings.retention_interval_minutes <= 0:
         logger.info("retention schedule off (RETENTION_INTERVAL_MINUTES=0)")
         return None
-    existing: Optional[asyncio.Task[None]] = getattr(app.state, STATE_KEY, None)
+    existing: asyncio.Task[None] | None = getattr(app.state, STATE_KEY, None)
     # Reuse a running schedule only on this event loop: a test harness may run
     # the lifespan of one app object on several loops.
-    if existing is not None and not existing.done() and existing.get_loop() is asyncio.get_running_loop():
+    if (
+        existing is not None
+        and not existing.done()
+        and existing.get_loop() is asyncio.get_running_loop()
+    ):
         return existing
     task = asyncio.create_task(
         retention_loop(
@@ -78,7 +84,9 @@ def start_retention(app: FastAPI, job: Callable[[], Any] = run_retention) -> Opt
     )
     setattr(app.state, STATE_KEY, task)
     logger.info(
-        "retention every %s minutes, keeping %s days", settings.retention_interval_minutes, settings.retention_days
+        "retention every %s minutes, keeping %s days",
+        settings.retention_interval_minutes,
+        settings.retention_days,
     )
     return task
 
@@ -95,7 +103,7 @@ async def _cancel(task: asyncio.Task[None]) -> None:
 
 async def stop_retention(app: FastAPI) -> None:
     """Cancel the schedule and wait for it (a pass in its worker thread finishes on its own)."""
-    task: Optional[asyncio.Task[None]] = getattr(app.state, STATE_KEY, None)
+    task: asyncio.Task[None] | None = getattr(app.state, STATE_KEY, None)
     if task is None:
         return
     await _cancel(task)

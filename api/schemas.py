@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -11,6 +11,8 @@ from contract.names import CRITERION_STATUSES, OUTCOMES, REFERABLE_OUTCOMES, RES
 from contract.validate import referral_problems
 
 # Literal of the contract's tuples: the names are spelt once, in contract/names.py.
+# mypy cannot read a Literal built from a tuple at run time, hence valid-type ignores
+# (pydantic reads it; the type is Any to mypy).
 Outcome = Literal[OUTCOMES]  # type: ignore[valid-type]
 ReferableOutcome = Literal[REFERABLE_OUTCOMES]  # type: ignore[valid-type]
 Respondent = Literal[RESPONDENTS]  # type: ignore[valid-type]
@@ -29,16 +31,19 @@ class ContractBroken(ValueError):
         self.problems = problems
 
 
-def _text(min_length: int, max_length: int, pattern: Optional[str] = None) -> Any:
-    return Annotated[str, Field(min_length=min_length, max_length=max_length, pattern=pattern)]
+# The bounded strings inside lists, one alias per kind of item.
+AnswerItem = Annotated[str, Field(min_length=1, max_length=32)]
+ProtocolItem = Annotated[str, Field(min_length=1, max_length=16)]
+LindenGroup = Annotated[str, Field(min_length=1, max_length=8)]
+SpineLevel = Annotated[str, Field(min_length=1, max_length=16)]
+WarningSign = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z_]+$")]
 
-
-AnswerValue = Union[
-    None,
-    Annotated[int, Field(ge=0, le=120)],
-    Annotated[str, Field(max_length=32)],
-    Annotated[list[_text(1, 32)], Field(max_length=4)],  # type: ignore[misc]
-]
+AnswerValue = (
+    None
+    | Annotated[int, Field(ge=0, le=120)]
+    | Annotated[str, Field(max_length=32)]
+    | Annotated[list[AnswerItem], Field(max_length=4)]
+)
 
 
 class CriterionRow(BaseModel):
@@ -46,9 +51,9 @@ class CriterionRow(BaseModel):
 
     question_id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")
     question: str = Field(min_length=1, max_length=1000)
-    protocol: list[_text(1, 16)] = Field(max_length=8)  # type: ignore[valid-type]
+    protocol: list[ProtocolItem] = Field(max_length=8)
     answer: AnswerValue
-    answer_label: Optional[str] = Field(max_length=500)
+    answer_label: str | None = Field(max_length=500)
     status: CriterionStatus
     reason: str = Field(max_length=2000)
 
@@ -58,7 +63,7 @@ class Linden(BaseModel):
 
     points_min: int = Field(ge=0, le=100)
     points_max: int = Field(ge=0, le=100)
-    groups: list[_text(1, 8)] = Field(max_length=8)  # type: ignore[valid-type]
+    groups: list[LindenGroup] = Field(max_length=8)
     may_be_group_a: bool
     complete: bool
 
@@ -67,10 +72,10 @@ class ReferralContact(BaseModel):
     model_config = STRICT
 
     name: str = Field(min_length=1, max_length=200)
-    phone: Optional[str] = Field(max_length=32)
-    email: Optional[str] = Field(max_length=254)
-    best_time: Optional[str] = Field(max_length=200)
-    language: Optional[str] = Field(max_length=100)
+    phone: str | None = Field(max_length=32)
+    email: str | None = Field(max_length=254)
+    best_time: str | None = Field(max_length=200)
+    language: str | None = Field(max_length=100)
 
 
 class ReferralConsent(BaseModel):
@@ -93,9 +98,9 @@ class ReferralIn(BaseModel):
     outcome: ReferableOutcome
     criteria: list[CriterionRow] = Field(min_length=1, max_length=40)
     linden: Linden
-    respondent: Optional[Respondent]
-    spine_levels: list[_text(1, 16)] = Field(max_length=32)  # type: ignore[valid-type]
-    warning_signs: list[_text(1, 32, r"^[a-z_]+$")] = Field(max_length=8)  # type: ignore[valid-type]
+    respondent: Respondent | None
+    spine_levels: list[SpineLevel] = Field(max_length=32)
+    warning_signs: list[WarningSign] = Field(max_length=8)
     consent: ReferralConsent
     contact: ReferralContact
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,21 +34,26 @@ class ChatReply(BaseModel):
     """Every /chat/messages answer, whatever the status code."""
 
     messages: list[ChatBotMessage]
-    asks: Optional[str] = Field(
-        default=None, description="Question id the bot is waiting for (kept on errors: nothing moved on)."
+    asks: str | None = Field(
+        default=None,
+        description="Question id the bot is waiting for (kept on errors: nothing moved on).",
     )
-    outcome: Optional[str] = Field(
+    outcome: str | None = Field(
         default=None, description=f"{' | '.join(OUTCOMES)}, when given in this turn."
     )
-    urgent: bool = Field(default=False, description="True when the bot says to get urgent care now.")
-    retry: bool = Field(default=False, description="True when the same message can simply be sent again (429, 503).")
-    error: Optional[ChatError] = Field(default=None, description="Null on success.")
+    urgent: bool = Field(
+        default=False, description="True when the bot says to get urgent care now."
+    )
+    retry: bool = Field(
+        default=False, description="True when the same message can simply be sent again (429, 503)."
+    )
+    error: ChatError | None = Field(default=None, description="Null on success.")
 
 
 class ChatStarted(ChatReply):
     """The answer of POST /chat/sessions: the first bot turn and the session token."""
 
-    session_id: Optional[str] = Field(
+    session_id: str | None = Field(
         default=None,
         description=(
             "Also set as the HttpOnly `chat_session` cookie. A page on another origin sends it back in the "
@@ -62,8 +67,8 @@ class ChatMessageIn(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    text: Optional[str] = None
-    payload: Optional[str] = None
+    text: str | None = None
+    payload: str | None = None
 
 
 # The request body as documented in OpenAPI (the router reads the body itself).
@@ -75,7 +80,10 @@ CHAT_MESSAGE_BODY_SCHEMA: dict[str, Any] = {
         "or `payload` (the payload of a button of the bot's last turn). Content-Type must be application/json."
     ),
     "properties": {
-        "text": {"type": "string", "description": "At most settings.max_message_chars characters (default 500)."},
+        "text": {
+            "type": "string",
+            "description": "At most settings.max_message_chars characters (default 500).",
+        },
         "payload": {"type": "string"},
     },
     "oneOf": [{"required": ["text"]}, {"required": ["payload"]}],

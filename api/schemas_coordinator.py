@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
@@ -18,6 +18,8 @@ def _as_utc(moment: datetime) -> datetime:
 UTCDateTime = Annotated[datetime, AfterValidator(_as_utc)]
 
 # Literal of the contract's tuples: the names are spelt once, in contract/names.py.
+# mypy cannot read a Literal built from a tuple at run time, hence valid-type ignores
+# (pydantic reads it; the type is Any to mypy).
 ReferralStatus = Literal[REFERRAL_STATUSES]  # type: ignore[valid-type]
 ReferralOutcome = Literal[REFERABLE_OUTCOMES]  # type: ignore[valid-type]
 Role = Literal["coordinator", "admin"]
@@ -29,7 +31,7 @@ class ErrorOut(BaseModel):
     """Every error body: a sentence, and for invalid requests the names of the fields at fault."""
 
     detail: str
-    fields: Optional[list[str]] = None
+    fields: list[str] | None = None
 
 
 # --- auth -----------------------------------------------------------------
@@ -67,11 +69,11 @@ class ReferralSummary(BaseModel):
     status: ReferralStatus
     outcome: str
     trial_version: str
-    respondent: Optional[str] = None
+    respondent: str | None = None
     contact_name: str
-    contact_phone: Optional[str] = None
-    contact_email: Optional[str] = None
-    best_time: Optional[str] = None
+    contact_phone: str | None = None
+    contact_email: str | None = None
+    best_time: str | None = None
 
 
 class ReferralPage(BaseModel):
@@ -83,20 +85,26 @@ class ReferralPage(BaseModel):
 
 class CriterionOut(BaseModel):
     question_id: str
-    question: Optional[str] = Field(default=None, description="The question as asked; null for referrals received before it was recorded.")
+    question: str | None = Field(
+        default=None,
+        description="The question as asked; null for referrals received before it was recorded.",
+    )
     protocol: list[str] = Field(default_factory=list)
     answer: Any = None
-    answer_label: Optional[str] = Field(default=None, description="The answer in the trial file's words (button title, or the number).")
+    answer_label: str | None = Field(
+        default=None,
+        description="The answer in the trial file's words (button title, or the number).",
+    )
     status: str
-    reason: Optional[str] = None
+    reason: str | None = None
 
 
 class ContactOut(BaseModel):
     name: str
-    phone: Optional[str] = None
-    email: Optional[str] = None
-    best_time: Optional[str] = None
-    language: Optional[str] = None
+    phone: str | None = None
+    email: str | None = None
+    best_time: str | None = None
+    language: str | None = None
 
 
 class ConsentOut(BaseModel):
@@ -109,14 +117,14 @@ class StatusChangeOut(BaseModel):
     to_status: str
     reason: str
     actor_id: int
-    actor_email: Optional[str] = None
+    actor_email: str | None = None
     at: UTCDateTime
 
 
 class NoteOut(BaseModel):
     id: int
     author_id: int
-    author_email: Optional[str] = None
+    author_email: str | None = None
     created_at: UTCDateTime
     text: str
 
@@ -130,8 +138,8 @@ class ReferralDetail(BaseModel):
     outcome: str
     trial_id: str
     trial_version: str
-    trial_checksum: Optional[str] = None
-    respondent: Optional[str] = None
+    trial_checksum: str | None = None
+    respondent: str | None = None
     criteria: list[CriterionOut]
     linden: dict[str, Any]
     spine_levels: list[str]
@@ -173,10 +181,10 @@ class DeletedOut(BaseModel):
 class AuditOut(BaseModel):
     id: int
     at: UTCDateTime
-    actor_id: Optional[int] = None
+    actor_id: int | None = None
     action: str
-    referral_id: Optional[str] = None
-    detail: Optional[str] = None
+    referral_id: str | None = None
+    detail: str | None = None
 
 
 class AuditPage(BaseModel):

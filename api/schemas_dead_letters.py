@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 
 from pydantic import BaseModel, Field
 
@@ -22,9 +21,9 @@ class DeadLetterSummary(BaseModel):
     id: str
     received_at: datetime
     reason: str
-    resolved_at: Optional[datetime] = None
-    resolved_by: Optional[int] = None
-    resolution_note: Optional[str] = None
+    resolved_at: datetime | None = None
+    resolved_by: int | None = None
+    resolution_note: str | None = None
 
 
 class DeadLetterPage(BaseModel):
@@ -37,8 +36,10 @@ class DeadLetterPage(BaseModel):
 class DeadLetterDetail(DeadLetterSummary):
     """One dead letter with the body as received (None once resolved)."""
 
-    body: Optional[str] = None
+    body: str | None = None
 
 
 class ResolveIn(BaseModel):
-    note: str = Field(min_length=1, max_length=500, description="What was done, without patient details.")
+    note: str = Field(
+        min_length=1, max_length=500, description="What was done, without patient details."
+    )

@@ -9,7 +9,8 @@ lists lose repeats (order kept) and are capped, free text is trimmed.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 from contract.schema import at
 
@@ -22,7 +23,9 @@ CONTACT_MAX_CHARS: dict[str, int] = {
 }
 
 
-def unique_capped(items: Optional[Iterable[Any]], limit: int, max_chars: Optional[int] = None) -> list[str]:
+def unique_capped(
+    items: Iterable[Any] | None, limit: int, max_chars: int | None = None
+) -> list[str]:
     """Text items, first occurrence kept in order, blanks and repeats dropped, at most ``limit``."""
     kept: list[str] = []
     for item in items or ():
@@ -34,7 +37,7 @@ def unique_capped(items: Optional[Iterable[Any]], limit: int, max_chars: Optiona
     return kept
 
 
-def trimmed(text: Optional[str], max_chars: Optional[int]) -> Optional[str]:
+def trimmed(text: str | None, max_chars: int | None) -> str | None:
     """Stripped of surrounding space, cut to ``max_chars``; None stays None."""
     if text is None:
         return None
@@ -44,13 +47,18 @@ def trimmed(text: Optional[str], max_chars: Optional[int]) -> Optional[str]:
 
 def bound_contact(contact: dict[str, Any]) -> dict[str, Any]:
     """Each contact field trimmed to the schema's length (an empty one becomes None)."""
-    return {field: trimmed(contact.get(field), limit) or None for field, limit in CONTACT_MAX_CHARS.items()}
+    return {
+        field: trimmed(contact.get(field), limit) or None
+        for field, limit in CONTACT_MAX_CHARS.items()
+    }
 
 
 def bound_record(record: dict[str, Any]) -> dict[str, Any]:
     """The record with its patient-given values bounded (a new dict; the input is not changed)."""
     bounded = dict(record)
-    bounded["spine_levels"] = unique_capped(record.get("spine_levels"), MAX_SPINE_LEVELS, MAX_SPINE_LEVEL_CHARS)
+    bounded["spine_levels"] = unique_capped(
+        record.get("spine_levels"), MAX_SPINE_LEVELS, MAX_SPINE_LEVEL_CHARS
+    )
     bounded["warning_signs"] = unique_capped(record.get("warning_signs"), MAX_WARNING_SIGNS)
     bounded["contact"] = bound_contact(record.get("contact") or {})
     return bounded

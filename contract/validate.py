@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Optional
+from typing import Any
 
 from contract.schema import referral_schema
 
@@ -26,14 +26,30 @@ from contract.schema import referral_schema
 ANNOTATIONS = frozenset({"$schema", "$id", "title", "description", "$comment", "examples", "$defs"})
 CHECKED = frozenset(
     {
-        "type", "enum", "const", "required", "properties", "additionalProperties", "items",
-        "minItems", "maxItems", "uniqueItems", "minLength", "maxLength", "pattern",
-        "minimum", "maximum", "format", "$ref",
+        "type",
+        "enum",
+        "const",
+        "required",
+        "properties",
+        "additionalProperties",
+        "items",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "minimum",
+        "maximum",
+        "format",
+        "$ref",
     }
 )
 # RFC 3339 date-time (what JSON Schema's "date-time" format means): a date, a
 # time and an offset; Python's isoformat() with a timezone writes it.
-_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$")
+_DATE_TIME = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$"
+)
 
 
 class UnsupportedSchema(Exception):
@@ -78,7 +94,7 @@ def _same_json(a: Any, b: Any) -> bool:
     if _type_of(a) != _type_of(b):
         return False
     if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(_same_json(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_same_json(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(_same_json(a[k], b[k]) for k in a)
     return bool(a == b)
@@ -197,7 +213,11 @@ class Validator:
         extra = schema.get("additionalProperties", True)
         for name, item in value.items():
             # Names of unknown keys are ours or an attacker's, never patient data.
-            where = f"{path}.{name}" if isinstance(name, str) and re.fullmatch(r"[A-Za-z0-9_$-]{1,64}", name) else f"{path}.<key>"
+            where = (
+                f"{path}.{name}"
+                if isinstance(name, str) and re.fullmatch(r"[A-Za-z0-9_$-]{1,64}", name)
+                else f"{path}.<key>"
+            )
             if name in properties:
                 found += self.problems(item, properties[name], where)
             elif extra is False:
@@ -222,7 +242,7 @@ def referral_problems(record: Any) -> list[Problem]:
     return _referral_validator().problems(record)
 
 
-def describe(found: list[Problem], limit: Optional[int] = 10) -> str:
+def describe(found: list[Problem], limit: int | None = 10) -> str:
     """Paths and rules for a log line or an error message (no values)."""
     shown = found if limit is None else found[:limit]
     more = len(found) - len(shown)

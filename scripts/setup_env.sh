@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Create the two Python environments when missing or when their lock changed:
+# Create the Python environments when missing or when their lock changed:
 #   .venv/rasa  Python 3.10, Rasa 3.6 + rasa-sdk (requirements/rasa.lock.txt)
 #   .venv/api   Python 3.11, FastAPI + SQLAlchemy 2 + pydantic 2 (requirements/api.lock.txt)
-# Rasa pins pydantic 1 and SQLAlchemy 1.4, hence two environments.
+#   .venv/lint  Python 3.11, ruff + mypy, no runtime code (requirements/lint.lock.txt),
+#               only with --with-lint (make test), since make start never needs it
+# Rasa pins pydantic 1 and SQLAlchemy 1.4, hence two runtime environments; the
+# checkers get their own so that adding them can never move a runtime pin.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -21,3 +24,6 @@ ensure_venv() {
 
 ensure_venv "$VENV" "$(find_python 3.10)" "$ROOT/requirements/rasa.lock.txt"
 ensure_venv "$API_VENV" "$(find_python 3.11)" "$ROOT/requirements/api.lock.txt"
+if [ "${1:-}" = "--with-lint" ]; then
+  ensure_venv "$LINT_VENV" "$(find_python 3.11)" "$ROOT/requirements/lint.lock.txt"
+fi

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run every test: the Rasa side (unit tests, domain checks, Rasa data
+# Lint (ruff, mypy), then run every test: the Rasa side (unit tests, domain checks, Rasa data
 # validation, conversation stories, end-to-end against real servers) in the
 # Rasa environment, then the API side (SQLite and PostgreSQL, schemathesis,
 # the whole system through the gateway, browser tests in Chromium,
@@ -8,7 +8,19 @@
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 
-"$ROOT/scripts/setup_env.sh" || exit 1
+"$ROOT/scripts/setup_env.sh" --with-lint || exit 1
+cd "$ROOT"
+
+# Lint first, fail fast: the pure-Python parts (settings in pyproject.toml).
+echo "ruff format --check: contract/, actions/criteria/, api/"
+"$LINT_BIN/ruff" format --check || exit 1
+echo "ruff check: contract/, actions/criteria/, api/"
+"$LINT_BIN/ruff" check || exit 1
+echo "mypy: actions/criteria/, contract/ as Python 3.10 (standard library and PyYAML only)"
+"$LINT_BIN/mypy" --python-version 3.10 actions/criteria contract || exit 1
+echo "mypy: api/, contract/ against the API environment"
+"$LINT_BIN/mypy" --python-executable "$API_PY" api contract || exit 1
+
 "$ROOT/scripts/setup_browser.sh" || exit 1
 "$PY" "$ROOT/scripts/render_questions.py" --check || exit 1
 MODEL="$("$ROOT/scripts/train.sh" | tail -n 1)" || exit 1

@@ -6,8 +6,9 @@ turn with the current slots, and tests can call them without Rasa.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import Any
 
 from contract.names import (
     CRITERION_STATUSES,
@@ -17,10 +18,13 @@ from contract.names import (
     LINDEN_ID,
     NEEDS_REVIEW,
     NOT_ELIGIBLE,
-    OUTCOMES,
     REVIEW,
     URGENT,
     URGENT_CARE,
+)
+from contract.names import (
+    # Unused here: re-exported by actions.criteria (the explicit alias says so to ruff and mypy).
+    OUTCOMES as OUTCOMES,
 )
 
 from .errors import AnswerError
@@ -33,7 +37,7 @@ from .values import Answer, to_json
 # the question_id of the derived Linden row in summaries (not a slot).
 STATUSES = CRITERION_STATUSES
 
-Answers = Mapping[str, Optional[Answer]]
+Answers = Mapping[str, Answer | None]
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,7 @@ class CriterionResult:
     status: str  # pass | fail | unknown | needs_review | urgent
     reason_patient: str
     reason_coordinator: str
-    answer: Optional[Answer]  # normalised; None = not asked
+    answer: Answer | None  # normalised; None = not asked
 
 
 @dataclass(frozen=True)
@@ -103,14 +107,14 @@ class Evaluation:
         return rows
 
 
-def normalise_answers(trial: Trial, answers: Mapping[str, Any]) -> dict[str, Optional[Answer]]:
+def normalise_answers(trial: Trial, answers: Mapping[str, Any]) -> dict[str, Answer | None]:
     """Canonical answers for the trial's questions; None (or absent) means not asked.
 
     Keys that are not questions (other slots such as spine_levels) are ignored.
     An invalid value raises AnswerError: the action server validates first, so
     one reaching the engine is a bug to surface, not an answer to guess at.
     """
-    normalised: dict[str, Optional[Answer]] = {}
+    normalised: dict[str, Answer | None] = {}
     for question in trial.questions:
         value = answers.get(question.id)
         if value is None:
@@ -170,7 +174,7 @@ def evaluate(trial: Trial, answers: Mapping[str, Any]) -> Evaluation:
     )
 
 
-def next_question(trial: Trial, answers: Mapping[str, Any]) -> Optional[str]:
+def next_question(trial: Trial, answers: Mapping[str, Any]) -> str | None:
     """The next screening question to ask, or None when done or the outcome is final."""
     normalised = normalise_answers(trial, answers)
     if evaluate(trial, normalised).final:

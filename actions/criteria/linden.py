@@ -9,10 +9,11 @@ group. It can ask for review but never excludes: it rests on self-report.
 from __future__ import annotations
 
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import product
 from types import MappingProxyType
-from typing import Any, Mapping, Optional
+from typing import Any
 
 from .errors import TrialFileError
 from .values import CANCERS, UNKNOWN, Answer
@@ -82,7 +83,7 @@ class LindenHint:
         }
 
 
-def _kps_options(table: LindenTable, ecog: Optional[Answer]) -> set[int]:
+def _kps_options(table: LindenTable, ecog: Answer | None) -> set[int]:
     ecogs = [ecog] if isinstance(ecog, int) else list(table.ecog_to_kps)
     kps_values = {
         kps
@@ -92,7 +93,7 @@ def _kps_options(table: LindenTable, ecog: Optional[Answer]) -> set[int]:
     return {table.kps_points(kps) for kps in kps_values}
 
 
-def _primary_options(table: LindenTable, primary: Optional[Answer]) -> set[int]:
+def _primary_options(table: LindenTable, primary: Answer | None) -> set[int]:
     # "unknown" (or not asked) means any primary; a named primary outside the
     # table (kidney, myeloma, "other", ...) scores like "other".
     if primary is None or primary == UNKNOWN:
@@ -100,13 +101,13 @@ def _primary_options(table: LindenTable, primary: Optional[Answer]) -> set[int]:
     return {table.primary_points.get(str(primary), table.other_primary_points)}
 
 
-def _visceral_options(table: LindenTable, visceral: Optional[Answer]) -> set[int]:
+def _visceral_options(table: LindenTable, visceral: Answer | None) -> set[int]:
     if isinstance(visceral, str) and visceral in table.visceral_points:
         return {table.visceral_points[visceral]}
     return set(table.visceral_points.values())
 
 
-def linden_hint(table: LindenTable, answers: Mapping[str, Optional[Answer]]) -> LindenHint:
+def linden_hint(table: LindenTable, answers: Mapping[str, Answer | None]) -> LindenHint:
     """Compute the hint; inputs not answered yet count as "any value".
 
     Choice (documented as asked): the hint only affects the outcome once all
@@ -232,7 +233,9 @@ def parse_linden(raw: Any, answer_types: Mapping[str, str]) -> LindenTable:
     for i, band in enumerate(bands_raw, 1):
         if not isinstance(band, dict) or set(band) != {"kps", "points"}:
             raise _fail(f"kps_points[{i}]: expected {{kps: [low, high], points: N}}")
-        bands.append((*_range(band["kps"], f"kps_points[{i}]"), _int(band["points"], f"kps_points[{i}]")))
+        bands.append(
+            (*_range(band["kps"], f"kps_points[{i}]"), _int(band["points"], f"kps_points[{i}]"))
+        )
     for low, high in ecog_to_kps.values():
         for kps in range(low, high + 1, KPS_STEP):
             if sum(b[0] <= kps <= b[1] for b in bands) != 1:
@@ -281,14 +284,18 @@ def parse_linden(raw: Any, answer_types: Mapping[str, str]) -> LindenTable:
         if not isinstance(reasons_raw.get(key), dict):
             raise _fail(f"reasons: missing {key!r}")
     reasons = LindenReasons(
-        may_be_group_a_patient=_text(reasons_raw["may_be_group_a"], "patient", "reasons.may_be_group_a"),
+        may_be_group_a_patient=_text(
+            reasons_raw["may_be_group_a"], "patient", "reasons.may_be_group_a"
+        ),
         may_be_group_a_coordinator=_text(
             reasons_raw["may_be_group_a"], "coordinator", "reasons.may_be_group_a"
         ),
         in_required_groups_coordinator=_text(
             reasons_raw["in_required_groups"], "coordinator", "reasons.in_required_groups"
         ),
-        incomplete_coordinator=_text(reasons_raw["incomplete"], "coordinator", "reasons.incomplete"),
+        incomplete_coordinator=_text(
+            reasons_raw["incomplete"], "coordinator", "reasons.incomplete"
+        ),
     )
     return LindenTable(
         protocol=tuple(protocol),

@@ -23,8 +23,9 @@ a typo such as `equals: mayb` fails loudly instead of never matching.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Optional
+from typing import Any
 
 from .errors import TrialFileError
 from .values import UNKNOWN, Answer, ValueSpec
@@ -36,22 +37,28 @@ class Condition:
 
     op: str
     arg: Any = None
-    children: tuple["Condition", ...] = ()
-    question_id: Optional[str] = None  # target of answer_of / overlaps_answer
+    children: tuple[Condition, ...] = ()
+    question_id: str | None = None  # target of answer_of / overlaps_answer
 
 
 @dataclass(frozen=True)
 class ConditionContext:
     """What parsing needs to know: the subject and the questions it may refer to."""
 
-    subject: Optional[str]  # None for ask_if: the question itself has no answer yet
+    subject: str | None  # None for ask_if: the question itself has no answer yet
     specs: Mapping[str, ValueSpec]
     earlier: frozenset[str]  # questions asked before the subject; only these may be referenced
 
-    def spec(self) -> Optional[ValueSpec]:
+    def spec(self) -> ValueSpec | None:
         return self.specs[self.subject] if self.subject else None
 
-    def about(self, question_id: str) -> "ConditionContext":
+    def subject_spec(self) -> ValueSpec:
+        """The subject's answer type, for conditions that need one (parse_condition checks first)."""
+        if not self.subject:
+            raise TrialFileError("this condition needs a question of its own")
+        return self.specs[self.subject]
+
+    def about(self, question_id: str) -> ConditionContext:
         return ConditionContext(question_id, self.specs, self.earlier)
 
 
@@ -131,13 +138,13 @@ def parse_condition(raw: Any, ctx: ConditionContext, where: str) -> Condition:
 
 
 def _parse_equals(arg: Any, ctx: ConditionContext, where: str) -> Condition:
-    return Condition("equals", _value(ctx.spec(), arg, where))  # type: ignore[arg-type]
+    return Condition("equals", _value(ctx.subject_spec(), arg, where))
 
 
 def _parse_in(arg: Any, ctx: ConditionContext, where: str) -> Condition:
     if not isinstance(arg, list) or not arg:
         raise TrialFileError(f"{where}: expected a non-empty list, got {arg!r}")
-    return Condition("in", tuple(_value(ctx.spec(), v, where) for v in arg))  # type: ignore[arg-type]
+    return Condition("in", tuple(_value(ctx.subject_spec(), v, where) for v in arg))
 
 
 def _parse_compare(op: str) -> Callable[[Any, ConditionContext, str], Condition]:
@@ -158,7 +165,9 @@ def _parse_between(arg: Any, ctx: ConditionContext, where: str) -> Condition:
     return Condition("between", (low, high))
 
 
-def _parse_flag(op: str, lists_only: bool = False) -> Callable[[Any, ConditionContext, str], Condition]:
+def _parse_flag(
+    op: str, lists_only: bool = False
+) -> Callable[[Any, ConditionContext, str], Condition]:
     def parse(arg: Any, ctx: ConditionContext, where: str) -> Condition:
         spec = ctx.spec()
         if lists_only and (spec is None or spec.list_items is None):
@@ -170,7 +179,7 @@ def _parse_flag(op: str, lists_only: bool = False) -> Callable[[Any, ConditionCo
 
 def _parse_items(op: str) -> Callable[[Any, ConditionContext, str], Condition]:
     def parse(arg: Any, ctx: ConditionContext, where: str) -> Condition:
-        return Condition(op, _items(ctx.spec(), arg, where))  # type: ignore[arg-type]
+        return Condition(op, _items(ctx.subject_spec(), arg, where))
 
     return parse
 
@@ -220,7 +229,7 @@ _NEEDS_NO_SUBJECT = frozenset({"not", "any", "all"})
 KEYWORDS: frozenset[str] = frozenset(_PARSERS) | {"answer_of"}
 
 
-def holds(cond: Condition, value: Optional[Answer], answers: Mapping[str, Optional[Answer]]) -> bool:
+def holds(cond: Condition, value: Answer | None, answers: Mapping[str, Answer | None]) -> bool:
     """Whether ``cond`` holds for ``value`` (None = not answered) given all answers."""
     op, arg = cond.op, cond.arg
     if op == "answer_of":

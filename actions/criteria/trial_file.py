@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Optional, Union
+from typing import Any
 
 import yaml
 
@@ -31,7 +32,16 @@ TRIAL_FILE_ENV = "TRIAL_FILE"
 RESULTS = tuple(status for status in CRITERION_STATUSES if status != UNKNOWN_STATUS)
 STAGES = ("screen", "contact")
 TOP_KEYS = frozenset(
-    {"trial_id", "version", "title", "source", "protocol_items", "engine_notes", "questions", "linden"}
+    {
+        "trial_id",
+        "version",
+        "title",
+        "source",
+        "protocol_items",
+        "engine_notes",
+        "questions",
+        "linden",
+    }
 )
 QUESTION_REQUIRED = frozenset({"id", "protocol", "answer_type", "ask", "rephrase", "topic"})
 QUESTION_KEYS = QUESTION_REQUIRED | {"stage", "buttons", "ask_if", "rules"}
@@ -47,7 +57,7 @@ class Wording:
     for_self: str
     for_caregiver: str
 
-    def text(self, respondent: Optional[str]) -> str:
+    def text(self, respondent: str | None) -> str:
         return self.for_caregiver if respondent == CAREGIVER else self.for_self
 
 
@@ -82,7 +92,7 @@ class Question:
     rephrase: Wording
     topic: Wording  # what the question is about, to read an answer back ("your usual day")
     buttons: tuple[Button, ...]
-    ask_if: Optional[Condition]
+    ask_if: Condition | None
     rules: tuple[Rule, ...]
     values: ValueSpec
 
@@ -94,7 +104,7 @@ class Question:
         """Whether ``value`` is a valid normalised answer (slot value) for this question."""
         return self.values.accepts(value)
 
-    def answer_label(self, answer: Optional[Answer]) -> Optional[str]:
+    def answer_label(self, answer: Answer | None) -> str | None:
         """The answer in the words the patient saw: a button title, else the number or value itself.
 
         A list of regions is labelled item by item ("Neck; Lower back"), each
@@ -109,7 +119,7 @@ class Question:
             return "; ".join(self.answer_label((item,)) or item for item in answer)
         return str(answer)
 
-    def answer_from_button(self, value: Any) -> Optional[Answer]:
+    def answer_from_button(self, value: Any) -> Answer | None:
         """The answer a button payload value stands for, or None if it is not one of ours."""
         for button in self.buttons:
             if button.value == value and type(button.value) is type(value):
@@ -191,7 +201,7 @@ _StrictLoader.add_constructor(
 )
 
 
-def load_trial(path: Union[str, Path, None] = None) -> Trial:
+def load_trial(path: str | Path | None = None) -> Trial:
     """Load and validate a trial file (default: env TRIAL_FILE, else trial/nct04242589.yml)."""
     resolved = Path(path or os.environ.get(TRIAL_FILE_ENV) or DEFAULT_TRIAL_FILE)
     try:
@@ -216,7 +226,7 @@ def _text(raw: Any, where: str) -> str:
     return raw.strip()
 
 
-def _wording(raw: Any, where: str, questions: Optional[int]) -> Wording:
+def _wording(raw: Any, where: str, questions: int | None) -> Wording:
     if not isinstance(raw, dict):
         raise TrialFileError(f"{where}: missing (expected self: and caregiver: texts)")
     extra = set(raw) - {SELF, CAREGIVER}
@@ -315,7 +325,9 @@ def _rules(raw: Any, ctx: ConditionContext, where: str) -> tuple[Rule, ...]:
         when = parse_condition(rule["when"], ctx, here)
         result = rule.get("result")
         if result not in RESULTS:
-            raise TrialFileError(f"{here}: unknown result {result!r} (expected one of {list(RESULTS)})")
+            raise TrialFileError(
+                f"{here}: unknown result {result!r} (expected one of {list(RESULTS)})"
+            )
         reason = rule.get("reason")
         if not isinstance(reason, dict) or set(reason) - {"patient", "coordinator"}:
             raise TrialFileError(f"{here}: reason must be {{patient: ..., coordinator: ...}}")
@@ -358,7 +370,10 @@ def parse_trial(data: Any, *, checksum: str = "", path: str = "") -> Trial:
     if not isinstance(notes_raw, dict):
         raise TrialFileError("engine_notes: expected a mapping")
     notes = EngineNotes(
-        *(_text(notes_raw.get(k), f"engine_notes.{k}") for k in ("not_asked", "not_applicable", "no_rule"))
+        *(
+            _text(notes_raw.get(k), f"engine_notes.{k}")
+            for k in ("not_asked", "not_applicable", "no_rule")
+        )
     )
 
     raw_questions = data["questions"]
@@ -392,12 +407,14 @@ def parse_trial(data: Any, *, checksum: str = "", path: str = "") -> Trial:
         firsts.append((raw, where, buttons))
 
     # Pass 2: texts and conditions.
-    questions = []
+    questions: list[Question] = []
     for raw, where, buttons in firsts:
         qid = raw["id"]
         stage = raw.get("stage", "screen")
         if stage not in STAGES:
-            raise TrialFileError(f"{where}: unknown stage {stage!r} (expected one of {list(STAGES)})")
+            raise TrialFileError(
+                f"{where}: unknown stage {stage!r} (expected one of {list(STAGES)})"
+            )
         ctx = ConditionContext(qid, specs, frozenset(q.id for q in questions))
         ask_if = raw.get("ask_if")
         questions.append(
@@ -412,7 +429,9 @@ def parse_trial(data: Any, *, checksum: str = "", path: str = "") -> Trial:
                 buttons=buttons,
                 ask_if=None
                 if ask_if is None
-                else parse_condition(ask_if, ConditionContext(None, specs, ctx.earlier), f"{where}: ask_if"),
+                else parse_condition(
+                    ask_if, ConditionContext(None, specs, ctx.earlier), f"{where}: ask_if"
+                ),
                 rules=_rules(raw.get("rules"), ctx, where),
                 values=specs[qid],
             )
@@ -422,7 +441,11 @@ def parse_trial(data: Any, *, checksum: str = "", path: str = "") -> Trial:
         raise TrialFileError("contact-stage questions must come after all screening questions")
 
     linden = parse_linden(data["linden"], {q.id: q.answer_type for q in questions})
-    for role_question in (linden.performance_question, linden.primary_question, linden.visceral_question):
+    for role_question in (
+        linden.performance_question,
+        linden.primary_question,
+        linden.visceral_question,
+    ):
         if next(q for q in questions if q.id == role_question).stage != "screen":
             raise TrialFileError(f"linden: {role_question!r} must be a screening question")
 

@@ -7,9 +7,10 @@ payloads against them, so all three agree on one definition.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Any, Iterable, Optional, Union
+from typing import Any
 
 UNKNOWN = "unknown"
 REGIONS: tuple[str, ...] = ("cervical", "thoracic", "lumbar", "sacral")
@@ -29,7 +30,7 @@ CANCERS: tuple[str, ...] = (
 
 # A normalised answer: a token ("yes", "unknown", ...), an integer, or a
 # tuple of list items (regions) in canonical order. ``None`` means "not asked".
-Answer = Union[str, int, tuple[str, ...]]
+Answer = str | int | tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -37,11 +38,11 @@ class ValueSpec:
     """The set of valid normalised answers for one answer type."""
 
     tokens: frozenset[str] = frozenset()
-    int_range: Optional[tuple[int, int]] = None
-    list_items: Optional[tuple[str, ...]] = None  # ordered: gives the canonical list order
+    int_range: tuple[int, int] | None = None
+    list_items: tuple[str, ...] | None = None  # ordered: gives the canonical list order
     allow_empty_list: bool = False
 
-    def normalise(self, value: Any) -> Optional[Answer]:
+    def normalise(self, value: Any) -> Answer | None:
         """Return the canonical form of ``value``, or None when it is not valid."""
         # bool is a subclass of int, and YAML turns bare yes/no into booleans:
         # refuse them so that a slip never becomes a silent 1 or 0.
@@ -66,7 +67,7 @@ class ValueSpec:
     def accepts(self, value: Any) -> bool:
         return self.normalise(value) is not None
 
-    def from_button(self, value: Any) -> Optional[Answer]:
+    def from_button(self, value: Any) -> Answer | None:
         """Normalise a button value; a single list item stands for a one-item list."""
         if self.list_items is not None and isinstance(value, str) and value in self.list_items:
             return (value,)
@@ -87,7 +88,7 @@ class ValueSpec:
 YES_NO = frozenset({"yes", "no", UNKNOWN})
 
 # "choice" has no fixed values: a choice question accepts its own button values.
-ANSWER_TYPES: dict[str, Optional[ValueSpec]] = {
+ANSWER_TYPES: dict[str, ValueSpec | None] = {
     "choice": None,
     "yes_no": ValueSpec(tokens=YES_NO),
     "age": ValueSpec(tokens=frozenset({"adult", "minor", UNKNOWN}), int_range=(0, 120)),
@@ -112,6 +113,6 @@ def value_spec(answer_type: str, button_values: Iterable[Any] = ()) -> ValueSpec
     return ValueSpec(tokens=frozenset(v for v in button_values if isinstance(v, str)))
 
 
-def to_json(answer: Optional[Answer]) -> Any:
+def to_json(answer: Answer | None) -> Any:
     """Answer in a JSON-friendly form (tuples become lists)."""
     return list(answer) if isinstance(answer, tuple) else answer

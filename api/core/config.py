@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     retention_start_delay_seconds: float = Field(default=300, ge=0)
 
     @model_validator(mode="after")
-    def _fill_defaults_and_refuse_placeholders(self) -> "Settings":
+    def _fill_defaults_and_refuse_placeholders(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'api.sqlite'}"
         if not self.tracker_db_url:

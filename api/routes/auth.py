@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 
+from api.core.openapi import Responses
 from api.core.texts import text
 from api.deps import COORDINATOR_COOKIE, CurrentCoordinator, SessionDep, SettingsDep, public
 from api.schemas_coordinator import ErrorOut, LoggedOut, LoginIn, LoginOut, MeOut
@@ -13,7 +14,7 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 CSRF_COOKIE = "csrf_token"
 LOCKOUT_SECONDS = 15 * 60
-SIGNED_IN = {
+SIGNED_IN: Responses = {
     401: {"model": ErrorOut, "description": "Not logged in, or the session expired."},
     403: {"model": ErrorOut, "description": "Missing or wrong CSRF token."},
 }
@@ -30,32 +31,56 @@ def _client_address(request: Request) -> str:
     responses={
         401: {"model": ErrorOut, "description": "Wrong email or password."},
         422: {"model": ErrorOut, "description": "Invalid request."},
-        429: {"model": ErrorOut, "description": "Too many failed attempts from this address or for this email."},
+        429: {
+            "model": ErrorOut,
+            "description": "Too many failed attempts from this address or for this email.",
+        },
     },
 )
-def login(body: LoginIn, request: Request, response: Response, session: SessionDep, settings: SettingsDep) -> LoginOut:
+def login(
+    body: LoginIn, request: Request, response: Response, session: SessionDep, settings: SettingsDep
+) -> LoginOut:
     """Log in and receive the session cookie and the CSRF token."""
     try:
         started = auth.log_in(
-            session, settings, email=body.email, password=body.password, address=_client_address(request)
+            session,
+            settings,
+            email=body.email,
+            password=body.password,
+            address=_client_address(request),
         )
     except auth.LoginLocked:
         raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS, text("login_locked"), headers={"Retry-After": str(LOCKOUT_SECONDS)}
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            text("login_locked"),
+            headers={"Retry-After": str(LOCKOUT_SECONDS)},
         ) from None
     except auth.LoginFailed:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, text("login_failed")) from None
-    common = {"samesite": "strict", "secure": settings.cookie_secure, "path": "/"}
     # The session token never reaches JavaScript; the CSRF token must (it goes back in a header).
-    response.set_cookie(COORDINATOR_COOKIE, started.token, httponly=True, **common)  # type: ignore[arg-type]
-    response.set_cookie(CSRF_COOKIE, started.csrf_token, httponly=False, **common)  # type: ignore[arg-type]
+    for name, value, httponly in (
+        (COORDINATOR_COOKIE, started.token, True),
+        (CSRF_COOKIE, started.csrf_token, False),
+    ):
+        response.set_cookie(
+            name,
+            value,
+            httponly=httponly,
+            samesite="strict",
+            secure=settings.cookie_secure,
+            path="/",
+        )
     account = started.coordinator
-    return LoginOut(csrf_token=started.csrf_token, role=account.role, email=account.email)  # type: ignore[arg-type]
+    return LoginOut(csrf_token=started.csrf_token, role=account.role, email=account.email)  # type: ignore[arg-type]  # role: a str column, checked by pydantic
 
 
 @router.post("/logout", response_model=LoggedOut, responses=SIGNED_IN)
 def logout(
-    request: Request, response: Response, session: SessionDep, settings: SettingsDep, coordinator: CurrentCoordinator
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    coordinator: CurrentCoordinator,
 ) -> LoggedOut:
     """End this session on the server and clear its cookies."""
     auth.log_out(session, token=request.cookies.get(COORDINATOR_COOKIE), actor_id=coordinator.id)
@@ -69,4 +94,4 @@ def logout(
 @router.get("/me", response_model=MeOut, responses={401: SIGNED_IN[401]})
 def me(coordinator: CurrentCoordinator) -> MeOut:
     """The logged-in coordinator."""
-    return MeOut(id=coordinator.id, email=coordinator.email, role=coordinator.role)  # type: ignore[arg-type]
+    return MeOut(id=coordinator.id, email=coordinator.email, role=coordinator.role)  # type: ignore[arg-type]  # role: a str column, checked by pydantic

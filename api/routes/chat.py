@@ -32,11 +32,10 @@ refusal, and never stored; the Rasa sender id never leaves the server.
 from __future__ import annotations
 
 import asyncio
-
 import json
 import logging
 import math
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.concurrency import run_in_threadpool
@@ -50,7 +49,10 @@ from api.deps import SessionDep, SettingsDep, public
 from api.models import ChatSession
 from api.schemas_chat import CHAT_MESSAGE_BODY_SCHEMA, ChatMessageIn, ChatReply, ChatStarted
 from api.services import chat_sessions as sessions
-from api.services.chat_sessions import CHAT_COOKIE, CHAT_HEADER, START_MESSAGE, BotTurn, LateTurns, RuntimeDep
+from api.services.bot_turns import BotTurn, summarise_turn
+from api.services.chat_runtime import ChatRuntime, LateTurns, RuntimeDep
+from api.services.chat_sessions import CHAT_COOKIE, CHAT_HEADER, START_MESSAGE
+from api.services.chat_text import neutralise_text
 from api.services.rasa_client import RasaDep, RasaUnavailable
 
 logger = logging.getLogger(__name__)
@@ -95,15 +97,15 @@ def _responses(model: type[ChatReply], codes: tuple[int, ...]) -> dict[int | str
 def _reply(
     status_code: int,
     *,
-    messages: Optional[list[dict[str, Any]]] = None,
-    key: Optional[str] = None,
-    asks: Optional[str] = None,
-    outcome: Optional[str] = None,
+    messages: list[dict[str, Any]] | None = None,
+    key: str | None = None,
+    asks: str | None = None,
+    outcome: str | None = None,
     urgent: bool = False,
     retry: bool = False,
     start: bool = False,
-    session_id: Optional[str] = None,
-    headers: Optional[dict[str, str]] = None,
+    session_id: str | None = None,
+    headers: dict[str, str] | None = None,
     **fmt: Any,
 ) -> JSONResponse:
     """One response shape for everything; refusals say `key`'s kind words from messages/en.yml."""
@@ -144,7 +146,7 @@ def _client_key(request: Request) -> str:
     return "client:" + (request.client.host if request.client else "unknown")
 
 
-def _too_many(runtime: sessions.ChatRuntime, key: str, **extra: Any) -> JSONResponse:
+def _too_many(runtime: ChatRuntime, key: str, **extra: Any) -> JSONResponse:
     wait = max(1, math.ceil(runtime.limiter.retry_after(key, RATE_WINDOW_S)))
     return _reply(429, key="too_many", retry=True, headers={"Retry-After": str(wait)}, **extra)
 
@@ -155,7 +157,7 @@ class _Refused(Exception):
         self.status_code, self.key, self.fmt = status_code, key, fmt
 
 
-async def _read_message(request: Request, settings: Settings) -> tuple[Optional[str], Optional[str]]:
+async def _read_message(request: Request, settings: Settings) -> tuple[str | None, str | None]:
     """(text to send, payload to check); exactly one is not None. Raises _Refused."""
     limit = settings.max_message_chars
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
@@ -176,7 +178,11 @@ async def _read_message(request: Request, settings: Settings) -> tuple[Optional[
     try:
         data = json.loads(b"".join(chunks).decode("utf-8"))
         body = ChatMessageIn.model_validate(data)
-    except (ValueError, RecursionError, ValidationError):  # bad UTF-8, bad JSON, not an object, wrong types
+    except (
+        ValueError,
+        RecursionError,
+        ValidationError,
+    ):  # bad UTF-8, bad JSON, not an object, wrong types
         raise _Refused(422, "invalid_message") from None
     if body.text is not None and body.payload is not None:
         raise _Refused(422, "invalid_message")
@@ -188,7 +194,7 @@ async def _read_message(request: Request, settings: Settings) -> tuple[Optional[
         raise _Refused(422, "empty")
     if len(body.text) > limit:
         raise _Refused(422, "too_long", limit=limit)
-    cleaned = sessions.neutralise_text(body.text)
+    cleaned = neutralise_text(body.text)
     if not cleaned:
         raise _Refused(422, "empty")
     return cleaned, None
@@ -220,7 +226,7 @@ async def start_chat(
     except RasaUnavailable as failure:
         logger.warning("chat: could not start a conversation: rasa unavailable (%s)", failure.kind)
         return _reply(503, key="try_again", retry=True, start=True)
-    turn = sessions.summarise_turn(raw)
+    turn = summarise_turn(raw)
     token, _ = await run_in_threadpool(sessions.create_session, db, conversation_id, turn)
     response = _turn_reply(201, turn, start=True, session_id=token)
     response.set_cookie(
@@ -240,7 +246,10 @@ async def start_chat(
     response_model=ChatReply,
     responses=_responses(ChatReply, (401, 409, 413, 415, 422, 429, 503)),
     openapi_extra={
-        "requestBody": {"required": True, "content": {"application/json": {"schema": CHAT_MESSAGE_BODY_SCHEMA}}}
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": CHAT_MESSAGE_BODY_SCHEMA}},
+        }
     },
 )
 async def send_message(
@@ -249,8 +258,8 @@ async def send_message(
     settings: SettingsDep,
     rasa: RasaDep,
     runtime: RuntimeDep,
-    header_token: Annotated[Optional[str], Depends(_header_token)],
-    cookie_token: Annotated[Optional[str], Depends(_cookie_token)],
+    header_token: Annotated[str | None, Depends(_header_token)],
+    cookie_token: Annotated[str | None, Depends(_cookie_token)],
 ) -> JSONResponse:
     """Send what the patient typed (`text`) or the button they pressed (`payload`).
 
@@ -276,7 +285,7 @@ async def send_message(
 
     async with runtime.locks.get(chat.conversation_id):
         # Read again under the lock: the message before this one may have changed the buttons.
-        fresh: Optional[ChatSession] = await run_in_threadpool(sessions.reload_session, db, chat)
+        fresh: ChatSession | None = await run_in_threadpool(sessions.reload_session, db, chat)
         if fresh is None or fresh.token_hash != found_hash:
             # Deleted or unlinked meanwhile (a withdrawal cuts the token off).
             return _reply(401, key="session_unknown")
@@ -286,14 +295,16 @@ async def send_message(
         if late is not None:
             task, late_sent = late
             try:
-                late_raw: Optional[list[dict[str, Any]]] = await asyncio.wait_for(asyncio.shield(task), rasa.timeout_s)
+                late_raw: list[dict[str, Any]] | None = await asyncio.wait_for(
+                    asyncio.shield(task), rasa.timeout_s
+                )
             except asyncio.TimeoutError:
                 runtime.late.keep(chat.conversation_id, task, late_sent)
                 return _reply(503, key="try_again", asks=chat.last_asks, retry=True)
             except RasaUnavailable:
                 late_raw = None  # Rasa never answered it: this message is sent afresh
             if late_raw is not None:
-                late_turn = sessions.summarise_turn(late_raw)
+                late_turn = summarise_turn(late_raw)
                 await run_in_threadpool(sessions.record_turn, db, chat, late_turn)
                 if late_sent == sent:
                     # The patient re-sent what Rasa has now answered: answer once.
@@ -301,7 +312,12 @@ async def send_message(
         if payload is not None and payload not in (chat.offered_payloads or []):
             return _reply(409, key="button_not_offered", asks=chat.last_asks)
         task = asyncio.ensure_future(
-            rasa.send(chat.conversation_id, message=text, payload=payload, deadline_s=LateTurns.BACKGROUND_S)
+            rasa.send(
+                chat.conversation_id,
+                message=text,
+                payload=payload,
+                deadline_s=LateTurns.BACKGROUND_S,
+            )
         )
         try:
             raw = await asyncio.wait_for(asyncio.shield(task), rasa.timeout_s)
@@ -317,6 +333,6 @@ async def send_message(
             logger.warning("chat: rasa unavailable (%s)", failure.kind)
             await run_in_threadpool(sessions.touch, db, chat)
             return _reply(503, key="try_again", asks=chat.last_asks, retry=True)
-        turn = sessions.summarise_turn(raw)
+        turn = summarise_turn(raw)
         await run_in_threadpool(sessions.record_turn, db, chat, turn)
     return _turn_reply(200, turn)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
-from typing import Annotated, Optional
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
 
+from api.core.openapi import Responses
 from api.core.texts import text
 from api.deps import CurrentCoordinator, SessionDep, SettingsDep
 from api.models import Referral
@@ -31,14 +32,18 @@ router = APIRouter(prefix="/coordinator", tags=["coordinator"])
 
 ReferralId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
 
-SIGNED_IN = {401: {"model": ErrorOut, "description": "Not logged in, or the session expired."}}
-CHANGES = {
+SIGNED_IN: Responses = {
+    401: {"model": ErrorOut, "description": "Not logged in, or the session expired."}
+}
+CHANGES: Responses = {
     **SIGNED_IN,
     403: {"model": ErrorOut, "description": "Missing or wrong CSRF token."},
     422: {"model": ErrorOut, "description": "Invalid request."},
 }
-NOT_FOUND = {404: {"model": ErrorOut, "description": "No such referral (or it was deleted)."}}
-INVALID = {422: {"model": ErrorOut, "description": "Invalid request."}}
+NOT_FOUND: Responses = {
+    404: {"model": ErrorOut, "description": "No such referral (or it was deleted)."}
+}
+INVALID: Responses = {422: {"model": ErrorOut, "description": "Invalid request."}}
 ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
 
 
@@ -48,11 +53,13 @@ class CSVResponse(Response):
 
 
 def queue_filters(
-    status_: Annotated[Optional[ReferralStatus], Query(alias="status")] = None,
-    outcome: Optional[ReferralOutcome] = None,
-    received_from: Annotated[Optional[date], Query(description="First UTC day, inclusive")] = None,
-    received_to: Annotated[Optional[date], Query(description="Last UTC day, inclusive")] = None,
-    q: Annotated[Optional[str], Query(max_length=200, description="Part of a name, email or phone number")] = None,
+    status_: Annotated[ReferralStatus | None, Query(alias="status")] = None,
+    outcome: ReferralOutcome | None = None,
+    received_from: Annotated[date | None, Query(description="First UTC day, inclusive")] = None,
+    received_to: Annotated[date | None, Query(description="Last UTC day, inclusive")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Part of a name, email or phone number")
+    ] = None,
 ) -> queue.QueueFilters:
     """The queue's filters, shared by the list and the export."""
     return queue.QueueFilters(
@@ -72,14 +79,17 @@ def _found(session: SessionDep, referral_id: str) -> Referral:
 
 def _detail(session: SessionDep, referral: Referral) -> ReferralDetail:
     emails = queue.coordinator_emails(
-        session, {c.actor_id for c in referral.status_changes} | {n.author_id for n in referral.notes}
+        session,
+        {c.actor_id for c in referral.status_changes} | {n.author_id for n in referral.notes},
     )
+    # The stored JSON and the dicts below become their models in pydantic's validation;
+    # mypy sees dicts where models are declared, hence the arg-type and misc ignores.
     return ReferralDetail(
         id=referral.id,
         received_at=referral.received_at,
         updated_at=referral.updated_at,
-        status=referral.status,  # type: ignore[arg-type]
-        allowed_transitions=queue.allowed_transitions(referral.status),  # type: ignore[arg-type]
+        status=referral.status,
+        allowed_transitions=queue.allowed_transitions(referral.status),
         outcome=referral.outcome,
         trial_id=referral.trial_id,
         trial_version=referral.trial_version,
@@ -151,12 +161,17 @@ def list_referrals(
         200: {"description": "The matching referrals as CSV (formula-safe)."},
         # Errors are JSON even here; without `content` they would be listed as text/csv.
         **{
-            code: {"description": answer["description"], "content": {"application/json": {"schema": ERROR_REF}}}
+            code: {
+                "description": answer["description"],
+                "content": {"application/json": {"schema": ERROR_REF}},
+            }
             for code, answer in {**SIGNED_IN, **INVALID}.items()
         },
     },
 )
-def export_referrals(session: SessionDep, coordinator: CurrentCoordinator, filters: Filters) -> CSVResponse:
+def export_referrals(
+    session: SessionDep, coordinator: CurrentCoordinator, filters: Filters
+) -> CSVResponse:
     """Download the matching referrals as a spreadsheet-safe CSV file."""
     rows = queue.all_referrals(session, filters)
     body = csv_export.render(rows)
@@ -165,14 +180,21 @@ def export_referrals(session: SessionDep, coordinator: CurrentCoordinator, filte
     filename = f"referrals-{datetime.now(timezone.utc):%Y%m%d-%H%M}.csv"
     return CSVResponse(
         body,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
     )
 
 
 @router.get(
-    "/referrals/{referral_id}", response_model=ReferralDetail, responses={**SIGNED_IN, **NOT_FOUND, **INVALID}
+    "/referrals/{referral_id}",
+    response_model=ReferralDetail,
+    responses={**SIGNED_IN, **NOT_FOUND, **INVALID},
 )
-def referral_detail(referral_id: ReferralId, session: SessionDep, coordinator: CurrentCoordinator) -> ReferralDetail:
+def referral_detail(
+    referral_id: ReferralId, session: SessionDep, coordinator: CurrentCoordinator
+) -> ReferralDetail:
     """One referral: criteria, Linden hint, contact, consent, history and notes."""
     referral = _found(session, referral_id)
     detail = _detail(session, referral)
@@ -197,14 +219,18 @@ def change_status(
     _found(session, referral_id)
     try:
         referral = queue.change_status(
-            session, referral_id=referral_id, to_status=body.status, reason=body.reason, actor=coordinator
+            session,
+            referral_id=referral_id,
+            to_status=body.status,
+            reason=body.reason,
+            actor=coordinator,
         )
     except queue.TransitionNotAllowed:
         raise HTTPException(status.HTTP_409_CONFLICT, text("transition_not_allowed")) from None
     return StatusOut(
         referral_id=referral.id,
-        status=referral.status,  # type: ignore[arg-type]
-        allowed_transitions=queue.allowed_transitions(referral.status),  # type: ignore[arg-type]
+        status=referral.status,
+        allowed_transitions=queue.allowed_transitions(referral.status),
     )
 
 
@@ -214,12 +240,18 @@ def change_status(
     status_code=status.HTTP_201_CREATED,
     responses={**CHANGES, **NOT_FOUND},
 )
-def add_note(referral_id: ReferralId, body: NoteIn, session: SessionDep, coordinator: CurrentCoordinator) -> NoteOut:
+def add_note(
+    referral_id: ReferralId, body: NoteIn, session: SessionDep, coordinator: CurrentCoordinator
+) -> NoteOut:
     """Add a note to a referral."""
     _found(session, referral_id)
     note = queue.add_note(session, referral_id=referral_id, text=body.text, actor=coordinator)
     return NoteOut(
-        id=note.id, author_id=note.author_id, author_email=coordinator.email, created_at=note.created_at, text=note.text
+        id=note.id,
+        author_id=note.author_id,
+        author_email=coordinator.email,
+        created_at=note.created_at,
+        text=note.text,
     )
 
 
@@ -229,7 +261,10 @@ def add_note(referral_id: ReferralId, body: NoteIn, session: SessionDep, coordin
     responses={
         **CHANGES,
         **NOT_FOUND,
-        503: {"model": ErrorOut, "description": "The tracker store is unreachable; nothing was deleted."},
+        503: {
+            "model": ErrorOut,
+            "description": "The tracker store is unreachable; nothing was deleted.",
+        },
     },
 )
 def delete_referral(
@@ -246,7 +281,9 @@ def delete_referral(
             session, settings, referral_id=referral_id, reason=body.reason, actor=coordinator
         )
     except tracker.TrackerStoreUnavailable:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, text("tracker_unavailable")) from None
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, text("tracker_unavailable")
+        ) from None
     return DeletedOut(referral_id=referral_id, tracker_events_deleted=events)
 
 
@@ -254,7 +291,9 @@ def delete_referral(
 def funnel_stats(
     session: SessionDep,
     coordinator: CurrentCoordinator,
-    weeks: Annotated[int, Query(ge=1, le=104, description="How many ISO weeks, ending with this one")] = 12,
+    weeks: Annotated[
+        int, Query(ge=1, le=104, description="How many ISO weeks, ending with this one")
+    ] = 12,
 ) -> StatsOut:
     """Funnel counts by ISO week and the most common reasons, without patient data."""
     return StatsOut.model_validate(stats.funnel(session, weeks=weeks))

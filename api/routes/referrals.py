@@ -61,7 +61,9 @@ def _keepable(request: Request) -> str | None:
     return key if REFERRAL_KEY.fullmatch(key) else None
 
 
-async def _refuse(request: Request, rules: list[str], detail: str = "Invalid request.") -> JSONResponse:
+async def _refuse(
+    request: Request, rules: list[str], detail: str = "Invalid request."
+) -> JSONResponse:
     """Keep the refused body when it can be kept, and say whether it was."""
     key = _keepable(request)
     raw = await request.body()
@@ -114,7 +116,10 @@ router = APIRouter(tags=["referrals"], route_class=IntakeRoute)
     responses={
         200: {"model": ReferralAccepted, "description": "Already received (same key, same body)."},
         401: {"model": ErrorOut, "description": "Missing or wrong service credential."},
-        413: {"model": ReferralRefusedOut, "description": "Body larger than the intake accepts; not kept."},
+        413: {
+            "model": ReferralRefusedOut,
+            "description": "Body larger than the intake accepts; not kept.",
+        },
         422: {
             "model": ReferralRefusedOut,
             "description": "Invalid body, or the key was used with another body; `kept` says whether it was kept "
@@ -130,7 +135,9 @@ def receive_referral(
 ) -> ReferralAccepted:
     """Store a consented referral once; the same key and body again is a no-op."""
     if idempotency_key != body.referral_id:
-        raise Refused("referral_id: must_equal_idempotency_key", "Idempotency-Key must equal referral_id.")
+        raise Refused(
+            "referral_id: must_equal_idempotency_key", "Idempotency-Key must equal referral_id."
+        )
     try:
         created = store_referral(session, body)
     except IdempotencyConflict:
@@ -141,4 +148,3 @@ def receive_referral(
     if not created:
         response.status_code = status.HTTP_200_OK
     return ReferralAccepted(referral_id=body.referral_id, created=created)
-

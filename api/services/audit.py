@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -30,9 +28,9 @@ def record(
     session: Session,
     *,
     action: str,
-    actor_id: Optional[int] = None,
-    referral_id: Optional[str] = None,
-    detail: Optional[str] = None,
+    actor_id: int | None = None,
+    referral_id: str | None = None,
+    detail: str | None = None,
 ) -> AuditEvent:
     """Add an audit row to the caller's transaction; `detail` must be a code, never free text."""
     if action not in ACTIONS:
@@ -47,9 +45,9 @@ def page(
     *,
     page: int,
     page_size: int,
-    action: Optional[str] = None,
-    referral_id: Optional[str] = None,
-    actor_id: Optional[int] = None,
+    action: str | None = None,
+    referral_id: str | None = None,
+    actor_id: int | None = None,
 ) -> tuple[list[AuditEvent], int]:
     """Newest first."""
     query = select(AuditEvent)
@@ -61,6 +59,8 @@ def page(
         query = query.where(AuditEvent.actor_id == actor_id)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(
-        query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).offset((page - 1) * page_size).limit(page_size)
+        query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .offset((page - 1) * page_size)
+        .limit(page_size)
     ).all()
     return list(rows), total

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Literal, Optional
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,11 +33,15 @@ class StartedSession:
     coordinator: Coordinator
 
 
-def find_coordinator(session: Session, email: str) -> Optional[Coordinator]:
-    return session.scalar(select(Coordinator).where(Coordinator.email == login_limit.normalise_email(email)))
+def find_coordinator(session: Session, email: str) -> Coordinator | None:
+    return session.scalar(
+        select(Coordinator).where(Coordinator.email == login_limit.normalise_email(email))
+    )
 
 
-def log_in(session: Session, settings: Settings, *, email: str, password: str, address: str) -> StartedSession:
+def log_in(
+    session: Session, settings: Settings, *, email: str, password: str, address: str
+) -> StartedSession:
     """Check the password and open a session; raises LoginLocked or LoginFailed."""
     if login_limit.is_locked(session, settings, email=email, address=address):
         raise LoginLocked()
@@ -46,21 +50,31 @@ def log_in(session: Session, settings: Settings, *, email: str, password: str, a
     valid = verify_password(coordinator.password_hash if coordinator else DUMMY_HASH, password)
     if coordinator is None or not valid or not coordinator.active:
         login_limit.record_failure(
-            session, settings, email=email, address=address, actor_id=coordinator.id if coordinator else None
+            session,
+            settings,
+            email=email,
+            address=address,
+            actor_id=coordinator.id if coordinator else None,
         )
         session.commit()
         raise LoginFailed()
     token, csrf = new_token(), new_token()
-    session.add(CoordinatorSession(token_hash=token_hash(token), coordinator_id=coordinator.id, csrf_token=csrf))
+    session.add(
+        CoordinatorSession(
+            token_hash=token_hash(token), coordinator_id=coordinator.id, csrf_token=csrf
+        )
+    )
     audit.record(session, action="login", actor_id=coordinator.id)
     session.commit()
     return StartedSession(token=token, csrf_token=csrf, coordinator=coordinator)
 
 
-def log_out(session: Session, *, token: Optional[str], actor_id: int) -> None:
+def log_out(session: Session, *, token: str | None, actor_id: int) -> None:
     """Revoke the session behind this cookie token, server-side."""
     if token:
-        found = session.scalar(select(CoordinatorSession).where(CoordinatorSession.token_hash == token_hash(token)))
+        found = session.scalar(
+            select(CoordinatorSession).where(CoordinatorSession.token_hash == token_hash(token))
+        )
         if found is not None and found.revoked_at is None:
             found.revoked_at = datetime.now(timezone.utc)
     audit.record(session, action="logout", actor_id=actor_id)
@@ -81,7 +95,9 @@ def create_account(
         return existing, False
     if len(password) < MIN_PASSWORD_CHARS:
         raise ValueError("password_too_short")
-    coordinator = Coordinator(email=email, password_hash=hash_password(password), role=role, active=True)
+    coordinator = Coordinator(
+        email=email, password_hash=hash_password(password), role=role, active=True
+    )
     session.add(coordinator)
     session.commit()
     return coordinator, True

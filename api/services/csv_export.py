@@ -47,7 +47,9 @@ def neutralise(value: Any) -> str:
 
 def _row(referral: Referral) -> list[Any]:
     linden = referral.linden or {}
-    not_passed = [c.get("question_id", "") for c in referral.criteria or [] if c.get("status") != "pass"]
+    not_passed = [
+        c.get("question_id", "") for c in referral.criteria or [] if c.get("status") != "pass"
+    ]
     return [
         referral.id,
         referral.received_at,

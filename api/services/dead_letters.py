@@ -18,9 +18,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -45,7 +45,7 @@ class AlreadyResolved(Exception):
 
 def failed_rules(errors: Iterable[Mapping[str, Any]]) -> list[str]:
     """'spine_levels: too_long' for each failed rule of the body: the JSON path and the rule, never the value."""
-    found = set()
+    found: set[str] = set()
     for error in errors:
         # The contract's own check (api/schemas.py ContractBroken) names "path: rule" already.
         problems = getattr((error.get("ctx") or {}).get("error"), "problems", None)
@@ -80,24 +80,40 @@ def keep(session: Session, *, referral_id: str, rules: list[str], body: str) -> 
         .returning(ReferralDeadLetter.id)
     ).first()
     if inserted is not None:
-        audit.record(session, action="refused", referral_id=referral_id, detail=reason[:AUDIT_DETAIL_MAX_CHARS])
+        audit.record(
+            session,
+            action="refused",
+            referral_id=referral_id,
+            detail=reason[:AUDIT_DETAIL_MAX_CHARS],
+        )
     session.commit()
     return inserted is not None
 
 
 def waiting_count(session: Session) -> int:
     """Dead letters nobody has resolved yet (the count on the queue page)."""
-    return session.scalar(
-        select(func.count()).select_from(ReferralDeadLetter).where(ReferralDeadLetter.resolved_at.is_(None))
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(ReferralDeadLetter)
+            .where(ReferralDeadLetter.resolved_at.is_(None))
+        )
+        or 0
+    )
 
 
 def page(
     session: Session, *, page: int, page_size: int, resolved: bool
 ) -> tuple[list[ReferralDeadLetter], int]:
     """Waiting ones (or resolved ones), oldest first: the oldest has waited longest."""
-    condition = ReferralDeadLetter.resolved_at.is_not(None) if resolved else ReferralDeadLetter.resolved_at.is_(None)
-    total = session.scalar(select(func.count()).select_from(ReferralDeadLetter).where(condition)) or 0
+    condition = (
+        ReferralDeadLetter.resolved_at.is_not(None)
+        if resolved
+        else ReferralDeadLetter.resolved_at.is_(None)
+    )
+    total = (
+        session.scalar(select(func.count()).select_from(ReferralDeadLetter).where(condition)) or 0
+    )
     rows = session.scalars(
         select(ReferralDeadLetter)
         .where(condition)
@@ -115,7 +131,7 @@ def get(session: Session, dead_letter_id: str) -> ReferralDeadLetter:
     return found
 
 
-def readable_body(body: Optional[str]) -> Optional[str]:
+def readable_body(body: str | None) -> str | None:
     """The kept body indented for reading (as received when it is not JSON)."""
     if body is None:
         return None
@@ -125,24 +141,32 @@ def readable_body(body: Optional[str]) -> Optional[str]:
         return body
 
 
-def _clear(session: Session, dead_letter_id: str, *, actor_id: Optional[int], note: str) -> bool:
+def _clear(session: Session, dead_letter_id: str, *, actor_id: int | None, note: str) -> bool:
     """Clear the body and record who and when, once: a conditional UPDATE, so two admins cannot both resolve it."""
-    cleared = session.execute(
-        update(ReferralDeadLetter)
-        .where(ReferralDeadLetter.id == dead_letter_id, ReferralDeadLetter.resolved_at.is_(None))
-        .values(
-            body=None,
-            resolved_at=datetime.now(timezone.utc),
-            resolved_by=actor_id,
-            resolution_note=note[:NOTE_MAX_CHARS],
-        )
-        .execution_options(synchronize_session=False)
+    # An UPDATE gives a CursorResult (rowcount); Session.execute is typed as the general Result.
+    cleared = cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(ReferralDeadLetter)
+            .where(
+                ReferralDeadLetter.id == dead_letter_id, ReferralDeadLetter.resolved_at.is_(None)
+            )
+            .values(
+                body=None,
+                resolved_at=datetime.now(timezone.utc),
+                resolved_by=actor_id,
+                resolution_note=note[:NOTE_MAX_CHARS],
+            )
+            .execution_options(synchronize_session=False)
+        ),
     )
     return bool(cleared.rowcount)
 
 
-def resolve(session: Session, *, dead_letter_id: str, note: str, actor: Coordinator) -> ReferralDeadLetter:
-    """"Resolved by hand": the patient data goes, id, reason, who, when and the note stay."""
+def resolve(
+    session: Session, *, dead_letter_id: str, note: str, actor: Coordinator
+) -> ReferralDeadLetter:
+    """Mark it "resolved by hand": the patient data goes, id, reason, who, when and the note stay."""
     get(session, dead_letter_id)
     if not _clear(session, dead_letter_id, actor_id=actor.id, note=note):
         session.rollback()
@@ -161,11 +185,17 @@ def forget_withdrawn(session: Session, *, referral_id: str, reason: str, actor_i
 
 def clear_resolved_bodies(session: Session) -> int:
     """Retention: a resolved dead letter holds no body (resolve clears it; this catches any left)."""
-    cleared = session.execute(
-        update(ReferralDeadLetter)
-        .where(ReferralDeadLetter.resolved_at.is_not(None), ReferralDeadLetter.body.is_not(None))
-        .values(body=None)
-        .execution_options(synchronize_session=False)
+    # An UPDATE gives a CursorResult (rowcount); Session.execute is typed as the general Result.
+    cleared = cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(ReferralDeadLetter)
+            .where(
+                ReferralDeadLetter.resolved_at.is_not(None), ReferralDeadLetter.body.is_not(None)
+            )
+            .values(body=None)
+            .execution_options(synchronize_session=False)
+        ),
     )
     session.commit()
     return int(cleared.rowcount or 0)
@@ -173,8 +203,13 @@ def clear_resolved_bodies(session: Session) -> int:
 
 def waiting_since(session: Session, cutoff: datetime) -> int:
     """Unresolved dead letters received before `cutoff`: kept, and reported so that someone looks."""
-    return session.scalar(
-        select(func.count())
-        .select_from(ReferralDeadLetter)
-        .where(ReferralDeadLetter.resolved_at.is_(None), ReferralDeadLetter.received_at < cutoff)
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(ReferralDeadLetter)
+            .where(
+                ReferralDeadLetter.resolved_at.is_(None), ReferralDeadLetter.received_at < cutoff
+            )
+        )
+        or 0
+    )

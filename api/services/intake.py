@@ -34,7 +34,9 @@ def store_referral(session: Session, body: ReferralIn) -> bool:
     # A delivery retried after a lost acknowledgement can arrive after the
     # patient withdrew: acknowledge it, but never bring the referral back.
     withdrawn = session.scalar(
-        select(AuditEvent.id).where(AuditEvent.referral_id == body.referral_id, AuditEvent.action == "delete").limit(1)
+        select(AuditEvent.id)
+        .where(AuditEvent.referral_id == body.referral_id, AuditEvent.action == "delete")
+        .limit(1)
     )
     if withdrawn is not None:
         return False
@@ -63,11 +65,16 @@ def store_referral(session: Session, body: ReferralIn) -> bool:
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     # RETURNING, not rowcount: psycopg reports -1 rows for this statement.
     inserted = session.execute(
-        insert(Referral).values(**row).on_conflict_do_nothing(index_elements=["id"]).returning(Referral.id)
+        insert(Referral)
+        .values(**row)
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(Referral.id)
     ).first()
     created = inserted is not None
     if created:
-        session.add(AuditEvent(action="received", referral_id=body.referral_id, detail=body.outcome))
+        session.add(
+            AuditEvent(action="received", referral_id=body.referral_id, detail=body.outcome)
+        )
     session.commit()
     if not created:
         stored = session.scalar(select(Referral.body_sha256).where(Referral.id == body.referral_id))

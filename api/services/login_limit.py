@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import datetime, timedelta, timezone
-from typing import Optional
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -41,25 +40,37 @@ def _failures(session: Session, key: str, since: datetime) -> int:
         session.scalar(
             select(func.count())
             .select_from(AuditEvent)
-            .where(AuditEvent.action == "login_failed", AuditEvent.at >= since, AuditEvent.detail.contains(key))
+            .where(
+                AuditEvent.action == "login_failed",
+                AuditEvent.at >= since,
+                AuditEvent.detail.contains(key),
+            )
         )
         or 0
     )
 
 
 def is_locked(
-    session: Session, settings: Settings, *, email: str, address: str, now: Optional[datetime] = None
+    session: Session,
+    settings: Settings,
+    *,
+    email: str,
+    address: str,
+    now: datetime | None = None,
 ) -> bool:
     """True when this e-mail or this address has used up its failed attempts."""
     since = (now or _now()) - WINDOW
     limit = settings.logins_per_15_minutes
     email_key = _key(settings, "e", normalise_email(email))
     address_key = _key(settings, "a", address)
-    return _failures(session, email_key, since) >= limit or _failures(session, address_key, since) >= limit
+    return (
+        _failures(session, email_key, since) >= limit
+        or _failures(session, address_key, since) >= limit
+    )
 
 
 def record_failure(
-    session: Session, settings: Settings, *, email: str, address: str, actor_id: Optional[int]
+    session: Session, settings: Settings, *, email: str, address: str, actor_id: int | None
 ) -> None:
     """Count one failed attempt (commits with the caller)."""
     detail = f"{_key(settings, 'e', normalise_email(email))} {_key(settings, 'a', address)}"

@@ -6,16 +6,24 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Optional
+from typing import Any, cast
 
-from sqlalchemy import Select, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, CursorResult, Select, func, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from api.core.config import Settings
 from api.core.security import new_token, token_hash
 from api.models import ChatSession, Coordinator, Referral, ReferralNote, StatusChange
 from api.services import audit, dead_letters, tracker
-from contract.names import CONTACTING, ENROLLED, NEW, NOT_ENROLLED, REFERRAL_STATUSES, SCREENED, WITHDRAWN
+from contract.names import (
+    CONTACTING,
+    ENROLLED,
+    NEW,
+    NOT_ENROLLED,
+    REFERRAL_STATUSES,
+    SCREENED,
+    WITHDRAWN,
+)
 
 # new -> contacting -> screened -> enrolled | not_enrolled; withdrawn from any state that is not final.
 # The names are the contract's; the workflow between them is the queue's own.
@@ -43,11 +51,11 @@ class TransitionNotAllowed(Exception):
 
 @dataclass(frozen=True)
 class QueueFilters:
-    status: Optional[str] = None
-    outcome: Optional[str] = None
-    received_from: Optional[date] = None
-    received_to: Optional[date] = None
-    q: Optional[str] = None
+    status: str | None = None
+    outcome: str | None = None
+    received_from: date | None = None
+    received_to: date | None = None
+    q: str | None = None
 
 
 def allowed_transitions(status: str) -> list[str]:
@@ -63,13 +71,14 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _digits_only(column):  # type: ignore[no-untyped-def]
+def _digits_only(column: InstrumentedAttribute[str | None]) -> ColumnElement[Any]:
+    digits: ColumnElement[Any] = column.expression
     for character in _PHONE_PUNCTUATION:
-        column = func.replace(column, character, "")
-    return column
+        digits = func.replace(digits, character, "")
+    return digits
 
 
-def apply_filters(query: Select, filters: QueueFilters) -> Select:  # type: ignore[type-arg]
+def apply_filters(query: Select[Any], filters: QueueFilters) -> Select[Any]:
     """Status, outcome, received dates (UTC days, both ends inclusive) and a search on name, e-mail, phone."""
     if filters.status:
         query = query.where(Referral.status == filters.status)
@@ -78,7 +87,9 @@ def apply_filters(query: Select, filters: QueueFilters) -> Select:  # type: igno
     if filters.received_from:
         query = query.where(Referral.received_at >= _start_of(filters.received_from))
     if filters.received_to:
-        query = query.where(Referral.received_at < _start_of(filters.received_to + timedelta(days=1)))
+        query = query.where(
+            Referral.received_at < _start_of(filters.received_to + timedelta(days=1))
+        )
     needle = (filters.q or "").strip()
     if needle:
         pattern = _like_pattern(needle.lower())
@@ -101,7 +112,9 @@ def list_referrals(
     query = apply_filters(select(Referral), filters)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(
-        query.order_by(Referral.received_at.desc(), Referral.id).offset((page - 1) * page_size).limit(page_size)
+        query.order_by(Referral.received_at.desc(), Referral.id)
+        .offset((page - 1) * page_size)
+        .limit(page_size)
     ).all()
     return list(rows), total
 
@@ -122,29 +135,41 @@ def get_referral(session: Session, referral_id: str) -> Referral:
 def coordinator_emails(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
-    rows = session.execute(select(Coordinator.id, Coordinator.email).where(Coordinator.id.in_(ids))).all()
+    rows = session.execute(
+        select(Coordinator.id, Coordinator.email).where(Coordinator.id.in_(ids))
+    ).all()
     return {row.id: row.email for row in rows}
 
 
-def change_status(session: Session, *, referral_id: str, to_status: str, reason: str, actor: Coordinator) -> Referral:
+def change_status(
+    session: Session, *, referral_id: str, to_status: str, reason: str, actor: Coordinator
+) -> Referral:
     """Move a referral along the workflow; raises TransitionNotAllowed (also when someone else moved it first)."""
     referral = get_referral(session, referral_id)
     from_status = referral.status
     if to_status not in TRANSITIONS.get(from_status, ()):
         raise TransitionNotAllowed(f"{from_status}->{to_status}")
     # Conditional UPDATE: two coordinators acting at once cannot both move it from the same state.
-    moved = session.execute(
-        update(Referral)
-        .where(Referral.id == referral_id, Referral.status == from_status)
-        .values(status=to_status, updated_at=datetime.now(timezone.utc))
-        .execution_options(synchronize_session=False)
+    # An UPDATE gives a CursorResult (rowcount); Session.execute is typed as the general Result.
+    moved = cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(Referral)
+            .where(Referral.id == referral_id, Referral.status == from_status)
+            .values(status=to_status, updated_at=datetime.now(timezone.utc))
+            .execution_options(synchronize_session=False)
+        ),
     )
     if moved.rowcount != 1:
         session.rollback()
         raise TransitionNotAllowed(f"{from_status}->{to_status}")
     session.add(
         StatusChange(
-            referral_id=referral_id, from_status=from_status, to_status=to_status, reason=reason, actor_id=actor.id
+            referral_id=referral_id,
+            from_status=from_status,
+            to_status=to_status,
+            reason=reason,
+            actor_id=actor.id,
         )
     )
     audit.record(
@@ -184,7 +209,11 @@ def delete_referral(
     """
     referral = get_referral(session, referral_id)
     conversation_id = referral.conversation_id
-    events_deleted = tracker.delete_conversation(settings.tracker_db_url, conversation_id) if conversation_id else 0
+    events_deleted = (
+        tracker.delete_conversation(settings.tracker_db_url, conversation_id)
+        if conversation_id
+        else 0
+    )
     if conversation_id:
         # Keep the anonymous funnel counts (times, outcome, criterion ids) but cut every link to
         # the person: the chat cookie and the conversation id no longer lead anywhere.
@@ -201,7 +230,11 @@ def delete_referral(
         )
     session.delete(referral)
     # A refused delivery of the same referral kept as a dead letter goes with it.
-    dead_letters.forget_withdrawn(session, referral_id=referral_id, reason=reason, actor_id=actor.id)
-    audit.record(session, action="delete", actor_id=actor.id, referral_id=referral_id, detail=reason)
+    dead_letters.forget_withdrawn(
+        session, referral_id=referral_id, reason=reason, actor_id=actor.id
+    )
+    audit.record(
+        session, action="delete", actor_id=actor.id, referral_id=referral_id, detail=reason
+    )
     session.commit()
     return events_deleted

@@ -53,19 +53,25 @@ class RasaUnavailable(Exception):
 
 
 class RasaClient:
-    def __init__(self, base_url: str, timeout_s: float, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self, base_url: str, timeout_s: float, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
         self.url = base_url.rstrip("/") + WEBHOOK_PATH
         self.timeout_s = min(max(float(timeout_s), 0.001), MAX_TIMEOUT_S)
         self._transport = transport
 
     async def send(
-        self, conversation_id: str, *, message: str | None = None, payload: str | None = None,
+        self,
+        conversation_id: str,
+        *,
+        message: str | None = None,
+        payload: str | None = None,
         deadline_s: float | None = None,
     ) -> list[dict[str, Any]]:
         """Send one user turn; return the bot's messages (dicts, shape checked).
 
         `deadline_s` overrides the patient-facing timeout, for a turn that is
-        left to finish in the background (see chat_sessions.LateTurns).
+        left to finish in the background (see chat_runtime.LateTurns).
         """
         limit = self.timeout_s if deadline_s is None else deadline_s
         if (message is None) == (payload is None):
@@ -73,8 +79,8 @@ class RasaClient:
         body: dict[str, str] = {"sender": conversation_id}
         if message is not None:
             body["message"] = message
-        else:
-            body["payload"] = payload  # type: ignore[assignment]
+        elif payload is not None:
+            body["payload"] = payload
         try:
             # One deadline for the whole exchange (connect, send, wait, read):
             # httpx's own timeouts apply per phase and per read, not in total.

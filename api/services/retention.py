@@ -37,7 +37,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Optional
 
 from sqlalchemy import Engine, and_, bindparam, create_engine, inspect, not_, select, text, update
 from sqlalchemy.orm import Session
@@ -87,7 +86,11 @@ class RetentionResult:
 
 
 def utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return (
+        moment.replace(tzinfo=timezone.utc)
+        if moment.tzinfo is None
+        else moment.astimezone(timezone.utc)
+    )
 
 
 def cutoff_for(now: datetime, days: int) -> datetime:
@@ -97,7 +100,7 @@ def cutoff_for(now: datetime, days: int) -> datetime:
 # --- Rasa tracker store -------------------------------------------------------------------
 
 
-def _tracker_engine(tracker_db_url: str) -> Optional[Engine]:
+def _tracker_engine(tracker_db_url: str) -> Engine | None:
     """None when an SQLite tracker file does not exist (connecting would create it)."""
     url = sqlalchemy_url(tracker_db_url)
     if url.startswith("sqlite:///"):
@@ -156,7 +159,11 @@ def unlink_chat_sessions(session: Session, cutoff: datetime) -> int:
     )
     unlinked = 0
     while True:
-        ids = list(session.scalars(select(ChatSession.id).where(stale).order_by(ChatSession.id).limit(BATCH)))
+        ids = list(
+            session.scalars(
+                select(ChatSession.id).where(stale).order_by(ChatSession.id).limit(BATCH)
+            )
+        )
         if not ids:
             return unlinked
         for chat_id in ids:
@@ -179,21 +186,25 @@ def unlink_chat_sessions(session: Session, cutoff: datetime) -> int:
 
 
 def run_retention(
-    settings: Optional[Settings] = None,
+    settings: Settings | None = None,
     *,
-    days: Optional[int] = None,
-    now: Optional[datetime] = None,
-    session_factory: Optional[Callable[[], Session]] = None,
+    days: int | None = None,
+    now: datetime | None = None,
+    session_factory: Callable[[], Session] | None = None,
 ) -> RetentionResult:
     """One retention pass. A failing step is reported in `errors` and the others still run."""
     settings = settings or get_settings()
-    result = RetentionResult(now=utc(now or datetime.now(timezone.utc)), days=days or settings.retention_days)
+    result = RetentionResult(
+        now=utc(now or datetime.now(timezone.utc)), days=days or settings.retention_days
+    )
     if result.days < 1:
         raise ValueError("retention days must be at least 1")
     cutoff = result.cutoff
 
     try:
-        result.tracker_conversations, result.tracker_events = prune_tracker(settings.tracker_db_url, cutoff)
+        result.tracker_conversations, result.tracker_events = prune_tracker(
+            settings.tracker_db_url, cutoff
+        )
     except Exception as error:  # noqa: BLE001 - one unreachable store must not stop the others
         result.errors.append(f"tracker: {type(error).__name__}")
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -34,7 +34,7 @@ def week_label(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
-def funnel(session: Session, *, weeks: int, today: Optional[date] = None) -> dict[str, Any]:
+def funnel(session: Session, *, weeks: int, today: date | None = None) -> dict[str, Any]:
     """The last `weeks` ISO weeks (oldest first, empty weeks included) and the most common reasons."""
     today = today or datetime.now(timezone.utc).date()
     first_monday = _monday(today) - timedelta(weeks=weeks - 1)
@@ -53,16 +53,19 @@ def funnel(session: Session, *, weeks: int, today: Optional[date] = None) -> dic
         for m in mondays
     }
 
-    def bucket(moment: Optional[datetime]) -> Optional[dict[str, Any]]:
+    def bucket(moment: datetime | None) -> dict[str, Any] | None:
         if moment is None:
             return None
         return rows.get(week_label(_utc(moment).date()))
 
     reasons: dict[str, Counter[str]] = {outcome: Counter() for outcome in REASON_OUTCOMES}
     chats = session.execute(
-        select(ChatSession.created_at, ChatSession.finished_at, ChatSession.outcome, ChatSession.outcome_reasons).where(
-            or_(ChatSession.created_at >= since, ChatSession.finished_at >= since)
-        )
+        select(
+            ChatSession.created_at,
+            ChatSession.finished_at,
+            ChatSession.outcome,
+            ChatSession.outcome_reasons,
+        ).where(or_(ChatSession.created_at >= since, ChatSession.finished_at >= since))
     ).all()
     for created_at, finished_at, outcome, outcome_reasons in chats:
         if (row := bucket(created_at)) is not None:
@@ -94,7 +97,9 @@ def funnel(session: Session, *, weeks: int, today: Optional[date] = None) -> dic
         "top_reasons": {
             outcome: [
                 {"criterion": criterion, "count": count}
-                for criterion, count in sorted(counter.items(), key=lambda item: (-item[1], item[0]))[:TOP_REASONS]
+                for criterion, count in sorted(
+                    counter.items(), key=lambda item: (-item[1], item[0])
+                )[:TOP_REASONS]
             ]
             for outcome, counter in reasons.items()
         },

@@ -34,7 +34,8 @@ def delete_conversation(tracker_db_url: str, sender_id: str) -> int:
             if not inspect(connection).has_table(EVENTS_TABLE):
                 return 0
             result = connection.execute(
-                text(f"DELETE FROM {EVENTS_TABLE} WHERE sender_id = :sender_id"), {"sender_id": sender_id}
+                text(f"DELETE FROM {EVENTS_TABLE} WHERE sender_id = :sender_id"),
+                {"sender_id": sender_id},
             )
             return int(result.rowcount or 0)
     except Exception as error:  # noqa: BLE001 - any driver error means the deletion did not happen

@@ -1,6 +1,6 @@
 """The web pages: the patient page with the chat widget (pages.py), the
 embeddable widget (static/embed.js), and the coordinators' server-rendered
-pages (coordinator_pages.py).
+pages (staff/, dead_letter_pages.py).
 
 - Templates are Jinja2 with autoescaping on for every template (render.py);
   patient-entered text is never marked safe.

@@ -6,7 +6,7 @@ to the public gateway (api/routes/chat.py) from static/chat.js.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, status
 from fastapi.responses import FileResponse, HTMLResponse
@@ -17,7 +17,7 @@ from api.web.render import STATIC, render_fragment, render_html
 
 router = APIRouter(tags=["web"])
 
-HTML = {"content": {"text/html": {}}}
+HTML: dict[str, Any] = {"content": {"text/html": {}}}
 STATIC_TYPES = {
     ".css": "text/css; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -27,7 +27,9 @@ STATIC_TYPES = {
 }
 # Static assets may be cached briefly (the middleware leaves /static/ alone).
 STATIC_CACHE = "public, max-age=300"
-StaticName = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*\.(css|js|svg|png|ico)$")]
+StaticName = Annotated[
+    str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*\.(css|js|svg|png|ico)$")
+]
 
 
 @router.get(
@@ -49,7 +51,10 @@ def patient_page() -> HTMLResponse:
 )
 def chat_widget() -> HTMLResponse:
     """The chat widget's markup, fetched by static/embed.js on the trial website (CORS: EMBED_ORIGINS)."""
-    return HTMLResponse(render_fragment("_chat_widget.html", widget_id="psc-embed"), headers={"Cache-Control": "no-store"})
+    return HTMLResponse(
+        render_fragment("_chat_widget.html", widget_id="psc-embed"),
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @router.get(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi.responses import HTMLResponse
@@ -39,7 +39,7 @@ def _zone() -> Any:
         return timezone.utc
 
 
-def local_time(moment: Optional[datetime]) -> str:
+def local_time(moment: datetime | None) -> str:
     """'2025-11-27 16:51 MST': stored times are UTC (SQLite hands them back naive)."""
     if moment is None:
         return ""
@@ -49,7 +49,7 @@ def local_time(moment: Optional[datetime]) -> str:
     return f"{shown:%Y-%m-%d %H:%M} {shown.tzname() or ''}".strip()
 
 
-def iso_time(moment: Optional[datetime]) -> str:
+def iso_time(moment: datetime | None) -> str:
     if moment is None:
         return ""
     if moment.tzinfo is None:
@@ -74,7 +74,9 @@ def _environment() -> Environment:
 environment = _environment()
 
 
-def render_html(template: str, status_code: int = 200, headers: Optional[dict[str, str]] = None, **context: Any) -> HTMLResponse:
+def render_html(
+    template: str, status_code: int = 200, headers: dict[str, str] | None = None, **context: Any
+) -> HTMLResponse:
     body = environment.get_template(template).render(**context)
     return HTMLResponse(body, status_code=status_code, headers={**PAGE_HEADERS, **(headers or {})})
 

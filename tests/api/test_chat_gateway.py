@@ -32,7 +32,7 @@ from api.core.security import token_hash
 from api.core.texts import text as kind_text
 from api.db import get_sessionmaker
 from api.models import ChatSession
-from api.services.chat_sessions import ChatRuntime, get_chat_runtime
+from api.services.chat_runtime import ChatRuntime, get_chat_runtime
 from api.services.rasa_client import RasaClient, get_rasa_client
 
 SELF = '/choose{"choice": "self"}'

@@ -29,7 +29,8 @@ from api.db import sqlalchemy_url
 from api.models import AuditEvent, ChatSession, Referral, ReferralDeadLetter
 from api.retention_task import retention_lifespan, retention_loop, start_retention
 from api.services import stats
-from api.services.chat_sessions import BotTurn, create_session
+from api.services.bot_turns import BotTurn
+from api.services.chat_sessions import create_session
 from api.services.retention import run_retention
 from tests.api.factories import add_referral, db, logged_in, post_referral, referral_body
 from tests.api.test_queue import _events, _make_events_table, tracker_url  # noqa: F401 - fixture reused

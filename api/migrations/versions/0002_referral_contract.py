@@ -10,9 +10,8 @@ they are new keys in the existing criteria JSON. Rows received before this
 migration keep NULL here and render with raw ids.
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0002_contract"
 down_revision = "0001"

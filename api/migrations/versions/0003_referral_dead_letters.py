@@ -4,9 +4,8 @@ Revision ID: 0003_dead_letters
 Revises: 0002_contract
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0003_dead_letters"
 down_revision = "0002_contract"
@@ -27,8 +26,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_referral_dead_letters")),
     )
     with op.batch_alter_table("referral_dead_letters", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_referral_dead_letters_received_at"), ["received_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_referral_dead_letters_resolved_at"), ["resolved_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_referral_dead_letters_received_at"), ["received_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_referral_dead_letters_resolved_at"), ["resolved_at"], unique=False
+        )
 
 
 def downgrade() -> None:
