@@ -59,7 +59,7 @@ READER_KEYS = frozenset({
     "pregnancy_not_possible", "pregnancy_not_possible_from_age", "pregnancy_yes", "pregnancy_untested", "pregnancy_could_be", "pregnancy_discuss",
     "pregnancy_no_hedged", "breastfeeding_yes", "breastfeeding_no", "visceral_organs", "visceral_bones_only",
     "visceral_organ_origin", "visceral_organ_origin_after", "visceral_organ_clear", "visceral_organ_denied",
-    "radiation_elsewhere", "radiation_other_part", "radiation_words", "radiation_named", "place_not_painful", "spine_words_only", "pain_words", "radiation_none", "radiation_where_unknown", "spine_mets_words", "spine_mets_found",
+    "radiation_elsewhere", "radiation_other_part", "radiation_words", "radiation_named", "place_not_painful", "place_correction", "spine_words_only", "pain_words", "radiation_none", "radiation_where_unknown", "spine_mets_words", "spine_mets_found",
     "attend_yes", "attend_no", "attend_unsure", "respondent_caregiver", "respondent_self", "respondent_self_weak",
     "age_adult_words", "age_minor_words", "asks_meaning", "asks_meaning_said", "asks_if_counts", "symptom_words", "recent_words", "function_flags", "labels",
 })
@@ -426,6 +426,9 @@ def ordinal_choice(text: str, buttons: Sequence[Button]) -> Optional[Button]:
         return choices[-1]
     if place == 0:
         return choices[len(choices) // 2] if len(choices) % 2 else None
+    unsure = [b for b in buttons if b.value == UNKNOWN]
+    if place == len(choices) + 1 and unsure:
+        return unsure[0]  # "third option" of Yes / No / Not sure
     return choices[place - 1] if 1 <= place <= len(choices) else None
 
 
@@ -614,9 +617,15 @@ def places_that_hurt(message: ParsedMessage) -> ParsedMessage:
     painful one is L3, they also found one at C4 but that one doesn't hurt"),
     when another place is named: the question asks where the pain is."""
     lowered = message.text.lower()
+    places = [e for e in message.entities if e.get("entity") in ("spine_region", "spine_level")]
+    # "low back. no wait, it's higher, mid back": the place after a correction replaces those before.
+    corrected = [m.end() for m in re.finditer(cues()["place_correction"], lowered)]
+    if corrected and any(int(e.get("start") or 0) >= corrected[-1] for e in places):
+        kept = [e for e in message.entities if e not in places or int(e.get("start") or 0) >= corrected[-1]]
+        message = ParsedMessage(message.text, message.intent, tuple(kept))
+        places = [e for e in kept if e in places]
     cuts = [0] + [m.start() for m in CLAUSE_BREAK.finditer(lowered)] + [len(lowered)]
     clauses = list(zip(cuts, cuts[1:]))
-    places = [e for e in message.entities if e.get("entity") in ("spine_region", "spine_level")]
 
     def names_a_place(a: int, b: int) -> bool:
         return any(e.get("start") is not None and a <= int(e["start"]) < b for e in places)
@@ -671,6 +680,18 @@ def read_spine_mets_words(message: ParsedMessage) -> tuple[Any, bool]:
     if spine and _has(message.text, data["spine_mets_found"]):
         return "yes", False
     return None, True
+
+
+def read_spine_mets_found(message: ParsedMessage) -> tuple[Any, bool]:
+    """A finding named on the spine ("there's spots on her vertebrae") outranks
+    the classifier's "don't know" (sealed round 8); read back."""
+    data = cues()
+    if message.first("answer") in ("no", "unsure", "likely_no") or re.search(data["results_pending"], message.text.lower()):
+        return read_spine_mets_words(message)
+    spine = _has(message.text, data["spine_mets_words"]) or bool(message.values("spine_level"))
+    if spine and _has(message.text, data["spine_mets_found"]):
+        return "yes", False
+    return read_spine_mets_words(message)
 
 
 def read_attend_words(message: ParsedMessage) -> tuple[Any, bool]:
@@ -731,7 +752,7 @@ WORD_READERS = {
     "breastfeeding": read_breastfeeding_words,
     "visceral_metastases": read_visceral_words,
     "prior_spine_radiation": read_prior_radiation_words,
-    "spine_mets_confirmed": read_spine_mets_words,
+    "spine_mets_confirmed": read_spine_mets_found,
     "able_to_attend": read_attend_words,
     "primary_cancer": read_cancer_words,
     "cord_compression_told": read_cord_words,

@@ -176,7 +176,10 @@ class RedFlagRules:
                 # A worry that dates an onset ("I'm more worried that my hands
                 # have gone weak since Monday") tells the symptom: asked about
                 # once, never dropped (sealed round 6).
-                worry_told = flags.hypothetical and not flags.negated and self._dated(text, cand, sentence_of)
+                # So is a report with a tag question ("tingly legs the past couple
+                # days, is that what you mean?", sealed round 8).
+                worry_told = (flags.hypothetical or flags.general_question) and not flags.negated and self._dated(
+                    text, cand, sentence_of)
                 if self.possible_entity and (worry_told or not (flags.negated or flags.hypothetical or flags.general_question)):
                     role = "other_person" if flags.other_person and not flags.historical else None
                     found.append(Entity(self.possible_entity, cand.flag, cand.start, cand.end, role))

@@ -518,3 +518,62 @@ def test_an_age_of_60_or_more_to_the_breastfeeding_question_is_a_no_read_back() 
 ])
 def test_ecog_round7_descriptions(text: str, level: int) -> None:
     assert read_ecog_description(text) == level
+
+
+# --- round 8 failure classes (new wordings) -----------------------------------
+
+@pytest.mark.parametrize("question,text", [
+    ("age", "80. my arm's gone weak since tuesday"),
+    ("pain_score", "5. my legs r week since monday"),
+    ("primary_cancer", "lung. since friday I can't lift the tip of my toes"),
+    ("spine_region", "low back and my gait's gone funny this week"),
+    ("red_flags", "he's been lurching about since yesterday"),
+    ("age", "75. used to walk fine, now she needs the walker to get anywhere"),
+    ("red_flags", "my legs don't feel the bath water anymore, started monday"),
+    ("cord_compression_told", "no. I poke my thigh and can barely feel it since the weekend"),
+    ("able_to_attend", "yes. my feet feel like I'm wearing wool socks, new this week"),
+    ("respondent", "for my wife. her bladder won't empty since last night"),
+    ("age", "69. bladder control gone since yesterday"),
+    ("spine_mets_confirmed", "yes. now the pain is gripping my chest from back to front, new today"),
+    ("red_flags", "when he wipes he can't feel it, since saturday"),
+    ("consent_contact", "yes. also my bottom has gone kind of dead since yesterday"),
+])
+def test_round8_emergencies_are_caught(question: str, text: str) -> None:
+    respondent = "caregiver" if text.startswith(("for my", "he's", "when he")) else "self"
+    assert reading(question, text, respondent=respondent).red_flag in (URGENT, CONFIRM)
+
+
+@pytest.mark.parametrize("question,text,respondent", [
+    ("prior_spine_radiation", "no. the numb toes are the old chemo thing, there since 2019", "self"),
+    (None, "hi, fingers tingly because it's so cold out and I forgot my gloves", "self"),
+    ("respondent", "for my dad. my sister's the one with weak legs, she has MS", "caregiver"),
+    ("respondent", "me. my cat's back legs are weak but mine are fine", "self"),
+    ("red_flags", "no, he's fine. it's my mother in law who keeps falling", "caregiver"),
+])
+def test_round8_look_alikes_are_not_urgent(question: Optional[str], text: str, respondent: str) -> None:
+    assert reading(question, text, respondent=respondent).red_flag != URGENT
+
+
+@pytest.mark.parametrize("question,text,value", [
+    ("red_flags", "na im good", "no"),
+    ("respondent", "not for me, for my uncle", "caregiver"),
+    ("spine_region", "it used to be my lower back but now it's my neck", ["cervical"]),
+    ("spine_region", "neck. no wait, lower back", ["lumbar"]),
+    ("cord_compression_told", "no pressure on the cord they said", "no"),
+    ("prior_spine_radiation", "only radiation I had was dental x-rays", "no"),
+    ("prior_spine_radiation", "radiation yes, but spine no", "no"),
+    ("pregnancy", "not possible, my tubes were removed years ago", "not_applicable"),
+    ("consent_contact", "please don't", "no"),
+])
+def test_round8_answer_classes(question: str, text: str, value: Any) -> None:
+    assert reading(question, text).value == value
+
+
+def test_a_finding_on_the_vertebrae_is_a_yes_read_back() -> None:
+    said = reading("spine_mets_confirmed", "the doctor said there are lesions on his vertebrae")
+    assert said.value == "yes" and not said.sure
+
+
+def test_the_place_after_not_sure_in_the_count_is_not_sure() -> None:
+    said = reading("cord_compression_told", "the third option")
+    assert said.value == "unknown" and not said.sure
