@@ -18,7 +18,7 @@ if [ -f "$model" ]; then
 else
   mkdir -p "$DATA_DIR/logs"
   log="$DATA_DIR/logs/train.log"
-  echo "Training the model (its inputs changed; about 5 minutes on 2 cores; details in $log)..." >&2
+  echo "Training the model (its inputs changed; up to about 5 minutes on 2 cores; details in $log)..." >&2
   (cd "$ROOT/bot" && exec "$VENV/bin/rasa" train --quiet --domain domain --data data --config config.yml \
       --out "$MODELS_DIR" --fixed-model-name "prescreener-$fingerprint") >"$log" 2>&1 &
   trainer=$!
