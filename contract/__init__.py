@@ -5,6 +5,8 @@ Both environments import it (the Rasa one on Python 3.10, the API one on
 
 - `names`: outcome, criterion-status, referral-status and respondent names;
 - `referral.schema.json` (read by `schema`): the shape of a referral record;
-- `validate`: a small validator for the part of JSON Schema the schema uses;
+- `chat_custom.schema.json` (read by `schema`): the `custom` keys of a bot
+  message (`asks`, `outcome`, `urgent`, `outcome_reasons`) the chat gateway reads;
+- `validate`: a small validator for the part of JSON Schema the schemas use;
 - `bounds`: limits read from the schema, and the bounding of patient-given values.
 """

@@ -1,7 +1,7 @@
 """A small validator for the part of JSON Schema (draft 2020-12) that our schemas use.
 
 Standard library only, so that the action server (Rasa's environment) and the
-API check a referral with the same code. Supported keywords: type, enum,
+API check a referral (and a chat message's `custom` keys) with the same code. Supported keywords: type, enum,
 const, required, properties, additionalProperties (false or a schema), items,
 minItems, maxItems, uniqueItems, minLength, maxLength, pattern, minimum,
 maximum, format "date-time", and local $ref into $defs. Any other keyword in a
@@ -20,7 +20,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from contract.schema import referral_schema
+from contract.schema import chat_custom_schema, referral_schema
 
 # Keywords that only describe (they never make an instance invalid).
 ANNOTATIONS = frozenset({"$schema", "$id", "title", "description", "$comment", "examples", "$defs"})
@@ -240,6 +240,18 @@ def _referral_validator() -> Validator:
 def referral_problems(record: Any) -> list[Problem]:
     """Every way a referral record breaks contract/referral.schema.json (empty: valid)."""
     return _referral_validator().problems(record)
+
+
+@lru_cache(maxsize=1)
+def chat_custom_validator() -> Validator:
+    """The validator of contract/chat_custom.schema.json (its subschemas too:
+    ``chat_custom_validator().problems(value, chat_custom_at(path))``)."""
+    return Validator(chat_custom_schema())
+
+
+def chat_custom_problems(custom: Any) -> list[Problem]:
+    """Every way a bot message's `custom` dict breaks contract/chat_custom.schema.json (empty: valid)."""
+    return chat_custom_validator().problems(custom)
 
 
 def describe(found: list[Problem], limit: int | None = 10) -> str:

@@ -7,19 +7,27 @@ its criterion ids (for the funnel statistics). Never the text of either side.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from contract.names import URGENT_CARE
+from contract.schema import chat_custom_at
+from contract.validate import chat_custom_validator
 
-# Question ids and criterion ids of the trial file; outcome values.
-_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
-_OUTCOME = re.compile(r"[a-z_]{1,32}")
 MAX_BUTTONS = 50
 MAX_PAYLOAD_CHARS = 1000
-MAX_REASONS = 64
+# The chat contract (contract/chat_custom.schema.json) says what each `custom`
+# key may hold: the id rule, the outcome names, the bounds. One definition.
+_ASKS = chat_custom_at("properties/asks")
+_OUTCOME = chat_custom_at("properties/outcome")
+_URGENT = chat_custom_at("properties/urgent")
+_REASON = chat_custom_at("properties/outcome_reasons/items")
+MAX_REASONS: int = chat_custom_at("properties/outcome_reasons")["maxItems"]
 URGENT_OUTCOME = URGENT_CARE
+
+
+def _keeps(value: Any, rule: dict[str, Any]) -> bool:
+    return not chat_custom_validator().problems(value, rule)
 
 
 @dataclass
@@ -55,7 +63,8 @@ def _buttons(raw: Any) -> list[dict[str, str]]:
 
 def summarise_turn(raw_messages: list[dict[str, Any]]) -> BotTurn:
     """Forward messages that have text (with their buttons); read the chat
-    contract from `custom`: `asks`, `outcome`, `urgent`, `outcome_reasons`."""
+    contract from `custom`: `asks`, `outcome`, `urgent`, `outcome_reasons`
+    (contract/chat_custom.schema.json)."""
     turn = BotTurn()
     for message in raw_messages:
         text = message.get("text")
@@ -72,21 +81,25 @@ def summarise_turn(raw_messages: list[dict[str, Any]]) -> BotTurn:
             # Buttons sent on their own belong to the message before them.
             turn.messages[-1]["buttons"].extend(buttons)
         custom = message.get("custom")
-        if not isinstance(custom, dict):
-            continue
-        asks = custom.get("asks")
-        if isinstance(asks, str) and _ID.fullmatch(asks):
-            turn.asks = asks
-        outcome = custom.get("outcome")
-        if isinstance(outcome, str) and _OUTCOME.fullmatch(outcome):
-            turn.outcome = outcome
-        if custom.get("urgent") is True:
-            turn.urgent = True
-        reasons = custom.get("outcome_reasons")
-        if isinstance(reasons, list):
-            turn.outcome_reasons = [r for r in reasons if isinstance(r, str) and _ID.fullmatch(r)][
-                :MAX_REASONS
-            ]
+        if isinstance(custom, dict):
+            _read_custom(custom, turn)
     if turn.outcome == URGENT_OUTCOME:
         turn.urgent = True
     return turn
+
+
+def _read_custom(custom: dict[str, Any], turn: BotTurn) -> None:
+    """Each key checked on its own against the contract: a key that breaks it,
+    or one the contract does not know, is ignored (never an error, never shown)."""
+    asks = custom.get("asks")
+    if asks is not None and _keeps(asks, _ASKS):
+        turn.asks = asks
+    outcome = custom.get("outcome")
+    if outcome is not None and _keeps(outcome, _OUTCOME):
+        turn.outcome = outcome
+    if "urgent" in custom and _keeps(custom["urgent"], _URGENT):
+        turn.urgent = True
+    reasons = custom.get("outcome_reasons")
+    if isinstance(reasons, list):
+        # Item by item: one bad id does not lose the others.
+        turn.outcome_reasons = [r for r in reasons if _keeps(r, _REASON)][:MAX_REASONS]
