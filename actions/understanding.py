@@ -612,18 +612,27 @@ def places_of_radiation(message: ParsedMessage) -> ParsedMessage:
     return ParsedMessage(message.text, message.intent, tuple(kept))
 
 
+def _spine_places(message: ParsedMessage) -> list[Mapping[str, Any]]:
+    return [e for e in message.entities if e.get("entity") in ("spine_region", "spine_level")]
+
+
+def places_after_correction(message: ParsedMessage) -> ParsedMessage:
+    """"low back. no wait, it's higher, mid back": the places after the last
+    correction replace those before it."""
+    places = _spine_places(message)
+    corrected = [m.end() for m in re.finditer(cues()["place_correction"], message.text.lower())]
+    if not corrected or not any(int(e.get("start") or 0) >= corrected[-1] for e in places):
+        return message
+    kept = [e for e in message.entities if e not in places or int(e.get("start") or 0) >= corrected[-1]]
+    return ParsedMessage(message.text, message.intent, tuple(kept))
+
+
 def places_that_hurt(message: ParsedMessage) -> ParsedMessage:
     """The message without spine places its own clause says do not hurt ("the
     painful one is L3, they also found one at C4 but that one doesn't hurt"),
     when another place is named: the question asks where the pain is."""
     lowered = message.text.lower()
-    places = [e for e in message.entities if e.get("entity") in ("spine_region", "spine_level")]
-    # "low back. no wait, it's higher, mid back": the place after a correction replaces those before.
-    corrected = [m.end() for m in re.finditer(cues()["place_correction"], lowered)]
-    if corrected and any(int(e.get("start") or 0) >= corrected[-1] for e in places):
-        kept = [e for e in message.entities if e not in places or int(e.get("start") or 0) >= corrected[-1]]
-        message = ParsedMessage(message.text, message.intent, tuple(kept))
-        places = [e for e in kept if e in places]
+    places = _spine_places(message)
     cuts = [0] + [m.start() for m in CLAUSE_BREAK.finditer(lowered)] + [len(lowered)]
     clauses = list(zip(cuts, cuts[1:]))
 
@@ -674,24 +683,18 @@ def read_spine_mets_words(message: ParsedMessage) -> tuple[Any, bool]:
     data = cues()
     if re.search(data["results_pending"], message.text.lower()):
         return UNKNOWN, True
-    if message.first("answer") in ("no", "unsure", "likely_no") or message.intent in ("deny", "dont_know"):
+    if message.first("answer") in ("no", "unsure", "likely_no"):
         return None, True
-    spine = _has(message.text, data["spine_mets_words"]) or bool(message.values("spine_level") or message.values("spine_region"))
-    if spine and _has(message.text, data["spine_mets_found"]):
+    found = _has(message.text, data["spine_mets_found"])
+    # A finding named on the spine ("there's spots on her vertebrae") outranks
+    # the classifier's "don't know" (sealed round 8); read back.
+    if found and (_has(message.text, data["spine_mets_words"]) or message.values("spine_level")):
+        return "yes", False
+    if message.intent in ("deny", "dont_know"):
+        return None, True
+    if found and message.values("spine_region"):
         return "yes", False
     return None, True
-
-
-def read_spine_mets_found(message: ParsedMessage) -> tuple[Any, bool]:
-    """A finding named on the spine ("there's spots on her vertebrae") outranks
-    the classifier's "don't know" (sealed round 8); read back."""
-    data = cues()
-    if message.first("answer") in ("no", "unsure", "likely_no") or re.search(data["results_pending"], message.text.lower()):
-        return read_spine_mets_words(message)
-    spine = _has(message.text, data["spine_mets_words"]) or bool(message.values("spine_level"))
-    if spine and _has(message.text, data["spine_mets_found"]):
-        return "yes", False
-    return read_spine_mets_words(message)
 
 
 def read_attend_words(message: ParsedMessage) -> tuple[Any, bool]:
@@ -752,7 +755,7 @@ WORD_READERS = {
     "breastfeeding": read_breastfeeding_words,
     "visceral_metastases": read_visceral_words,
     "prior_spine_radiation": read_prior_radiation_words,
-    "spine_mets_confirmed": read_spine_mets_found,
+    "spine_mets_confirmed": read_spine_mets_words,
     "able_to_attend": read_attend_words,
     "primary_cancer": read_cancer_words,
     "cord_compression_told": read_cord_words,
@@ -768,7 +771,7 @@ def _typed_value(question: Any, message: ParsedMessage, buttons: Sequence[Button
     if answer_type == "prior_radiation":
         message = places_of_radiation(message)
     if qid == "spine_region":
-        message = places_that_hurt(message)
+        message = places_that_hurt(places_after_correction(message))
     placed = ordinal_choice(message.text, buttons)
     if placed is not None:
         return _button_value(answer_type, placed.value), False
