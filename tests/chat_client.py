@@ -13,6 +13,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from tests.personas import Answer
+
 
 @dataclass
 class Chat:
@@ -43,6 +45,22 @@ class Chat:
                 if button["title"].lower() == title.lower():
                     return self._post({"payload": button["payload"]})
         raise AssertionError(f"no button {title!r} in {self.texts()}")
+
+    def answer(self, reply: Answer) -> list[dict[str, Any]]:
+        """Type a string; press the button a one-item tuple names."""
+        return self.click(reply[0]) if isinstance(reply, tuple) else self.say(reply)
+
+    def converse(self, answers: dict[str, Answer], until: Optional[str] = None, max_turns: int = 40) -> list[str]:
+        """Answer what the bot asks until it stops asking (or asks `until`); the question ids asked."""
+        asked: list[str] = []
+        for _ in range(max_turns):
+            question = self.asks
+            if question is None or question == until:
+                return asked
+            assert question in answers, f"unexpected question {question}: {self.texts()}"
+            asked.append(question)
+            self.answer(answers[question])
+        raise AssertionError(f"the conversation did not end; asked {asked}")
 
     def texts(self) -> list[str]:
         return [m["text"] for m in self.last if m.get("text")]

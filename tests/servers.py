@@ -4,6 +4,9 @@
 `with_api=True` also the API (migrated first) and the referral delivery
 worker. Each gets its own free port, its own data folder and its own log file,
 so several test sessions never share state.
+
+`running_system(...)` is the one way a test module starts the whole system:
+started, staff accounts created, stopped at the end whatever happened.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import IO, Any, Optional
@@ -23,6 +28,12 @@ ROOT = Path(__file__).resolve().parents[1]
 RASA_PY = ROOT / ".venv" / "rasa" / "bin" / "python"
 API_PY = ROOT / ".venv" / "api" / "bin" / "python"
 SERVICE_TOKEN = "e2e-service-token"
+ADMIN_EMAIL, ADMIN_PASSWORD = "admin@example.org", "correct horse battery staple"
+COORDINATOR_EMAIL, COORDINATOR_PASSWORD = "coordinator@example.org", "another long pass phrase"
+# (api.cli command, e-mail, password) of each staff account a test system gets.
+ADMIN = ("create-admin", ADMIN_EMAIL, ADMIN_PASSWORD)
+COORDINATOR = ("create-coordinator", COORDINATOR_EMAIL, COORDINATOR_PASSWORD)
+API_COMMAND = ["-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--no-access-log"]
 
 
 def free_port() -> int:
@@ -97,18 +108,37 @@ class Servers:
         urls = [f"http://127.0.0.1:{self.actions_port}/health", f"{self.url}/webhooks/prescreen/"]
         self.ready_urls.update(actions=urls[0], rasa=urls[1])
         if self.with_api:
-            subprocess.run([str(API_PY), "-m", "api.cli", "migrate"], cwd=ROOT, env=self.env, check=True)
+            self.migrate()
             self.launch("delivery", [str(RASA_PY), "-m", "actions.delivery"])
-            self.launch("api", [
-                str(API_PY), "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(self.api_port), "--no-access-log",
-            ])
-            urls.append(f"{self.api_url}/health")
-            self.ready_urls["api"] = urls[-1]
+            self._launch_api()
+            urls.append(self.ready_urls["api"])
         subprocess.run([str(RASA_PY), str(ROOT / "scripts" / "wait_ready.py"), *urls], check=True)
 
+    def migrate(self) -> None:
+        subprocess.run([str(API_PY), "-m", "api.cli", "migrate"], cwd=ROOT, env=self.env, check=True, capture_output=True)
+
+    def _launch_api(self) -> None:
+        self.launch("api", [str(API_PY), *API_COMMAND, "--port", str(self.api_port)])
+        self.ready_urls["api"] = f"{self.api_url}/health"
+
+    def start_api(self, migrate: bool = True) -> None:
+        """The API alone (no Rasa, no model needed), migrated first unless the test prepared its database."""
+        if migrate:
+            self.migrate()
+        self._launch_api()
+        self.wait_ready("api")
+
+    def add_account(self, command: str, email: str, password: str) -> None:
+        """A staff account, made the way an operator makes one (api.cli, password from the environment)."""
+        variable = "ADMIN_PASSWORD" if command == "create-admin" else "COORDINATOR_PASSWORD"
+        subprocess.run(
+            [str(API_PY), "-m", "api.cli", command, "--email", email],
+            cwd=ROOT, env={**self.env, variable: password}, check=True, capture_output=True,
+        )
+
     def stop(self, *names: str, hard: bool = False) -> None:
-        """Stop some services (all when none are named); `hard` is kill -9."""
-        chosen = names or tuple(self.processes)
+        """Stop some services (all that still run when none are named); `hard` is kill -9."""
+        chosen = names or tuple(name for name in self.processes if self.running(name))
         for name in chosen:
             process = self.processes[name]
             process.kill() if hard else process.terminate()
@@ -153,6 +183,30 @@ class Servers:
         if wait:
             self.wait_ready(name)
         return url
+
+
+@contextmanager
+def running_system(
+    data_dir: Path,
+    *,
+    with_api: bool = True,
+    env: Optional[dict[str, str]] = None,
+    model: Optional[str] = None,
+    accounts: Sequence[tuple[str, str, str]] = (ADMIN,),
+    kind: type[Servers] = Servers,
+    **options: Any,
+) -> Iterator[Servers]:
+    """The whole system (`with_api=False`: Rasa and the action server only), started with
+    the trained `model` (the current one when not given) and the staff `accounts`;
+    every service still running is stopped on the way out."""
+    running = kind(data_dir, with_api=with_api, env=env, **options)
+    try:
+        running.start(model or trained_model())
+        for account in accounts if with_api else ():
+            running.add_account(*account)
+        yield running
+    finally:
+        running.stop()
 
 
 class SlowProxy:

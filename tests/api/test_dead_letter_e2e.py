@@ -14,44 +14,27 @@ import time
 from collections.abc import Iterator
 from contextlib import closing
 
-import httpx
 import pytest
 
 from actions.outbox import Outbox
 from tests.api.factories import referral_body
 from tests.api.test_dead_letters import REFUSED_REASON, refused_body
-from tests.servers import API_PY, RASA_PY, ROOT, Servers
+from tests.gateway_client import coordinator
+from tests.servers import ADMIN, RASA_PY, ROOT, Servers
 
-ADMIN_EMAIL, ADMIN_PASSWORD = "admin@example.org", "correct horse battery staple"
 NAME = "Ulrike Endtoendmarker"
 
 
 @pytest.fixture(scope="module")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    """The API alone; each test starts the delivery worker when its outbox is ready."""
     running = Servers(tmp_path_factory.mktemp("dead-letter-e2e"), with_api=True)
     try:
-        subprocess.run([str(API_PY), "-m", "api.cli", "migrate"], cwd=ROOT, env=running.env, check=True)
-        subprocess.run(
-            [str(API_PY), "-m", "api.cli", "create-admin", "--email", ADMIN_EMAIL],
-            cwd=ROOT, env={**running.env, "ADMIN_PASSWORD": ADMIN_PASSWORD}, check=True, capture_output=True,
-        )
-        running.launch("api", [
-            str(API_PY), "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(running.api_port),
-            "--no-access-log",
-        ])
-        running.ready_urls["api"] = f"{running.api_url}/health"
-        running.wait_ready("api")
+        running.start_api()
+        running.add_account(*ADMIN)
         yield running
     finally:
         running.stop()
-
-
-def _admin(base_url: str) -> httpx.Client:
-    client = httpx.Client(base_url=base_url, timeout=30)
-    response = client.post("/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
-    assert response.status_code == 200, response.text
-    client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
-    return client
 
 
 def _attempts(outbox: Outbox, referral_id: str) -> int:
@@ -82,7 +65,7 @@ def test_a_refused_record_lands_in_the_dead_letters_and_is_not_retried(system: S
     assert row.referral_id == refused["referral_id"] and not row.holds_payload
     assert row.refusal == f"kept by the API as a dead letter: {REFUSED_REASON}"
 
-    admin = _admin(system.api_url)
+    admin = coordinator(system.api_url)
     listed = admin.get("/admin/dead-letters").json()
     assert [(i["id"], i["reason"]) for i in listed["items"]] == [(refused["referral_id"], REFUSED_REASON)]
     page = admin.get("/staff/dead-letters")

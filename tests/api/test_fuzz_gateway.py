@@ -18,7 +18,6 @@ starts. The number of inputs tried is printed.
 from __future__ import annotations
 
 import sqlite3
-import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import closing
@@ -31,9 +30,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.api.test_e2e_referral import ADMIN_EMAIL, ADMIN_PASSWORD, coordinator
+from tests.gateway_client import coordinator
 from tests.outbox_view import outbox_rows
-from tests.servers import API_PY, ROOT, Servers, trained_model
+from tests.servers import ROOT, Servers, running_system
 
 pytestmark = pytest.mark.e2e
 
@@ -136,19 +135,10 @@ inputs = st.one_of(
 
 @pytest.fixture(scope="module")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    running = Servers(tmp_path_factory.mktemp("fuzz"), with_api=True)
     # Settings field names: session_messages_per_minute, client_messages_per_minute (api/core/config.py).
-    running.env["SESSION_MESSAGES_PER_MINUTE"] = "100000"
-    running.env["CLIENT_MESSAGES_PER_MINUTE"] = "100000"
-    try:
-        running.start(trained_model())
-        subprocess.run(
-            [str(API_PY), "-m", "api.cli", "create-admin", "--email", ADMIN_EMAIL],
-            cwd=ROOT, env={**running.env, "ADMIN_PASSWORD": ADMIN_PASSWORD}, check=True, capture_output=True,
-        )
+    limits = {"SESSION_MESSAGES_PER_MINUTE": "100000", "CLIENT_MESSAGES_PER_MINUTE": "100000"}
+    with running_system(tmp_path_factory.mktemp("fuzz"), env=limits) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @dataclass

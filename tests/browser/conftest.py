@@ -21,7 +21,6 @@ Settings for this run only (on the API's environment, not os.environ):
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,10 +28,8 @@ from typing import Any
 
 import pytest
 
-from tests.servers import API_PY, ROOT, Servers, free_port, trained_model
+from tests.servers import ADMIN, COORDINATOR, ROOT, Servers, free_port, running_system
 
-ADMIN_EMAIL, ADMIN_PASSWORD = "admin@example.org", "correct horse battery staple"
-COORDINATOR_EMAIL, COORDINATOR_PASSWORD = "coordinator@example.org", "another long pass phrase"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -40,30 +37,13 @@ SCREENSHOTS = ROOT / "docs" / "screenshots"
 
 @pytest.fixture(scope="session")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    running = Servers(tmp_path_factory.mktemp("browser-system"), with_api=True)
-    running.embed_port = free_port()  # type: ignore[attr-defined]
-    running.env.update(
-        {
-            "EMBED_ORIGINS": f"http://localhost:{running.embed_port}",  # type: ignore[attr-defined]
-            "CLIENT_MESSAGES_PER_MINUTE": "1000",
-        }
-    )
-    try:
-        running.start(trained_model())
-        for command, email, variable, password in (
-            ("create-admin", ADMIN_EMAIL, "ADMIN_PASSWORD", ADMIN_PASSWORD),
-            ("create-coordinator", COORDINATOR_EMAIL, "COORDINATOR_PASSWORD", COORDINATOR_PASSWORD),
-        ):
-            subprocess.run(
-                [str(API_PY), "-m", "api.cli", command, "--email", email],
-                cwd=ROOT,
-                env={**running.env, variable: password},
-                check=True,
-                capture_output=True,
-            )
+    embed_port = free_port()
+    settings = {"EMBED_ORIGINS": f"http://localhost:{embed_port}", "CLIENT_MESSAGES_PER_MINUTE": "1000"}
+    with running_system(
+        tmp_path_factory.mktemp("browser-system"), env=settings, accounts=(ADMIN, COORDINATOR)
+    ) as running:
+        running.embed_port = embed_port  # type: ignore[attr-defined]
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ from typing import Any, Callable, Optional, Union
 
 from playwright.sync_api import Locator, Page, expect
 
+from tests.personas import likely_fit
 from tests.servers import ROOT
 
 AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
@@ -96,28 +97,13 @@ class Pain:
 
 Answer = Union[str, Button, Pain]
 
+# The shared likely fit (tests/personas.py) at the page: its buttons pressed, the pain scale tapped.
 LIKELY_FIT: dict[str, Answer] = {
-    # Typed like a person; buttons only where the words are hard to type.
-    "respondent": "it's for me",
-    "red_flags": "no, none of those",
-    "age": "I'm 61",
-    "spine_mets_confirmed": "yes, the MRI showed it",
-    "spine_region": "between my shoulder blades, around T8",
+    **{
+        question: Button(reply[0]) if isinstance(reply, tuple) else reply
+        for question, reply in likely_fit("Robin Journey", "403-555-0199", time="mornings", language="English").items()
+    },
     "pain_score": Pain(7),
-    "cord_compression_told": "no",
-    "primary_cancer": "prostate cancer",
-    "pregnancy": "not possible",
-    "breastfeeding": "no",
-    "prior_spine_radiation": "no, never",
-    "performance_status": Button("Does all usual activities, with no limits"),
-    "visceral_metastases": "no",
-    "able_to_attend": "yes I can come",
-    "consent_contact": "yes",
-    "contact_name": "Robin Journey",
-    "contact_reach": "403-555-0199",
-    "contact_time": "mornings",
-    "contact_language": "English",
-    "contact_confirmed": "yes, send it",
 }
 
 

@@ -15,13 +15,7 @@ pytest.importorskip("playwright.sync_api")
 
 from playwright.sync_api import Page, expect  # noqa: E402
 
-from tests.browser.conftest import (  # noqa: E402
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
-    COORDINATOR_EMAIL,
-    COORDINATOR_PASSWORD,
-    Journey,
-)
+from tests.browser.conftest import Journey  # noqa: E402
 from tests.browser.helpers import (  # noqa: E402
     LIKELY_FIT,
     PatientChat,
@@ -30,7 +24,8 @@ from tests.browser.helpers import (  # noqa: E402
     watch,
     with_contact,
 )
-from tests.servers import Servers  # noqa: E402
+from tests.personas import LIKELY_FIT_READ  # noqa: E402
+from tests.servers import ADMIN_EMAIL, ADMIN_PASSWORD, COORDINATOR_EMAIL, COORDINATOR_PASSWORD, Servers  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
@@ -124,7 +119,7 @@ def test_a_coordinator_finds_the_referral_sees_every_criterion_and_moves_it_to_c
         cells = rows.nth(index).locator("td").all_inner_texts()
         assert len(cells) == 4 and cells[0] and cells[2] and cells[3], cells  # answer, protocol, reason, result
     # The interpreted answers, next to what the rule made of them.
-    expect(table.locator('tr[data-criterion="age"] td').first).to_have_text("61")
+    expect(table.locator('tr[data-criterion="age"] td').first).to_have_text(str(LIKELY_FIT_READ["age"]))
     expect(table.locator('tr[data-criterion="spine_region"] td').first).to_have_text("Upper or middle back (thoracic)")
     expect(table.locator('tr[data-criterion="pain_score"] td').first).to_have_text("7")
     expect(table.locator('tr[data-criterion="performance_status"] td').first).to_contain_text("Does all usual activities")

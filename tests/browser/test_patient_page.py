@@ -43,7 +43,7 @@ def test_a_typed_journey_ends_likely_eligible_and_sends_the_referral(likely_fit_
     for question in ("respondent", "red_flags", "pain_score", "performance_status", "consent_contact", "contact_confirmed"):
         assert question in journey.asked
     said = chat.widget.locator(".psc-user p").all_inner_texts()
-    assert "I'm 61" in said and "between my shoulder blades, around T8" in said and "7" in said
+    assert LIKELY_FIT["age"] in said and LIKELY_FIT["spine_region"] in said and "7" in said
     assert any("sent your answers to the study team" in text for text in chat.bot_texts())
     # The outcome is worded as a possibility, never "you are eligible".
     assert any("may be a good fit" in text for text in chat.bot_texts())

@@ -22,7 +22,6 @@ import http.cookiejar
 import json
 import os
 import secrets
-import subprocess
 import sys
 import tempfile
 import time
@@ -363,29 +362,22 @@ def run(base: Optional[str], files: list[Path], name_filter: Optional[str] = Non
     if base is not None:
         queue = Queue(base, os.environ.get("STORIES_COORDINATOR_EMAIL"), os.environ.get("STORIES_COORDINATOR_PASSWORD"))
         return [play(base, source, story, queue) for source, story in stories]
-    from tests.servers import Servers, trained_model  # only when we start the system ourselves
+    from tests.servers import running_system  # only when we start the system ourselves
 
+    # Stories send messages without pauses: the gateway's rate limits are not what they test.
+    limits = {"SESSION_MESSAGES_PER_MINUTE": "0", "CLIENT_MESSAGES_PER_MINUTE": "0"}
     with tempfile.TemporaryDirectory(prefix="stories-") as data:
-        servers = Servers(Path(data), with_api=True)
-        # Stories send messages without pauses: the gateway's rate limits are not what they test.
-        servers.env.update({"SESSION_MESSAGES_PER_MINUTE": "0", "CLIENT_MESSAGES_PER_MINUTE": "0"})
         print("Starting the action server, Rasa, the API and the delivery worker...", file=sys.stderr)
-        try:
-            servers.start(trained_model())
+        with running_system(Path(data), env=limits, accounts=()) as servers:
             queue = coordinator_for(servers)
             print(f"Playing {len(stories)} stories through {servers.api_url} ...", file=sys.stderr)
             return [play(servers.api_url, source, story, queue) for source, story in stories]
-        finally:
-            servers.stop()
 
 
 def coordinator_for(servers: Any) -> Queue:
     """A throwaway coordinator account on a system this runner started."""
-    from tests.servers import API_PY, ROOT
-
     email, password = "stories@example.org", secrets.token_urlsafe(18)
-    subprocess.run([str(API_PY), "-m", "api.cli", "create-admin", "--email", email],
-                   cwd=ROOT, env={**servers.env, "ADMIN_PASSWORD": password}, check=True, capture_output=True)
+    servers.add_account("create-admin", email, password)
     return Queue(servers.api_url, email, password)
 
 

@@ -10,18 +10,14 @@ from typing import Iterator
 import pytest
 
 from tests.conversations.runner import Queue, StoryError, coordinator_for, load, play, report, story_files, transcript
-from tests.servers import Servers, trained_model
+from tests.servers import Servers, running_system
 
 
 @pytest.fixture(scope="module")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    servers = Servers(tmp_path_factory.mktemp("stories"), with_api=True)
-    servers.env.update({"SESSION_MESSAGES_PER_MINUTE": "0", "CLIENT_MESSAGES_PER_MINUTE": "0"})
-    try:
-        servers.start(trained_model())
+    limits = {"SESSION_MESSAGES_PER_MINUTE": "0", "CLIENT_MESSAGES_PER_MINUTE": "0"}
+    with running_system(tmp_path_factory.mktemp("stories"), env=limits, accounts=()) as servers:
         yield servers
-    finally:
-        servers.stop()
 
 
 @pytest.fixture(scope="module")

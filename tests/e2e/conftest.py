@@ -6,14 +6,10 @@ from typing import Iterator
 
 import pytest
 
-from tests.servers import Servers, trained_model
+from tests.servers import Servers, running_system
 
 
 @pytest.fixture(scope="session")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    running = Servers(tmp_path_factory.mktemp("e2e"))
-    try:
-        running.start(trained_model())
+    with running_system(tmp_path_factory.mktemp("e2e"), with_api=False) as running:
         yield running
-    finally:
-        running.stop()

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from tests.chat_client import Chat
-from tests.e2e.test_conversations import CONTACT, LIKELY_FIT, Answer, answer, screen
+from tests.e2e.test_conversations import CONTACT, screen
+from tests.personas import LIKELY_FIT, Answer
 from tests.servers import Servers
 
 pytestmark = pytest.mark.e2e
@@ -21,7 +22,7 @@ def reach(chat: Chat, question: str, answers: dict[str, Answer] = LIKELY_FIT) ->
         if chat.asks == question:
             return asked
         asked.append(chat.asks)
-        answer(chat, answers[chat.asks])
+        chat.answer(answers[chat.asks])
     raise AssertionError(f"{question} never asked; asked {asked}")
 
 

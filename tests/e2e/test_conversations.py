@@ -7,48 +7,16 @@ typing like a person where it can, and the test checks the outcome.
 from __future__ import annotations
 
 import sqlite3
-from typing import Union
 
 import pytest
 
 from tests.chat_client import Chat
+from tests.personas import LIKELY_FIT, Answer, contact
 from tests.servers import Servers
 
 pytestmark = pytest.mark.e2e
 
-Click = tuple[str]  # ("Button title",) presses a button; a plain string is typed
-Answer = Union[str, Click]
-
-LIKELY_FIT: dict[str, Answer] = {
-    "respondent": "it's for me",
-    "red_flags": "no, none of those",
-    "age": "I'm 64",
-    "spine_mets_confirmed": "yes, the MRI showed it",
-    "spine_region": "between my shoulder blades",
-    "pain_score": "about a 6 or 7 out of 10",
-    "cord_compression_told": "no",
-    "primary_cancer": "breast cancer",
-    "pregnancy": ("Not possible",),
-    "prior_spine_radiation": "never had radiation",
-    "performance_status": ("Does all usual activities, with no limits",),
-    "visceral_metastases": "no",
-    "able_to_attend": "yes I can come",
-}
-CONTACT: dict[str, Answer] = {
-    "consent_contact": ("Yes",),
-    "contact_name": "Sam Tester",
-    "contact_reach": "403-555-0199 or sam@example.com",
-    "contact_time": ("Morning",),
-    "contact_language": ("English",),
-    "contact_confirmed": ("Yes, send it",),
-}
-
-
-def answer(chat: Chat, reply: Answer) -> None:
-    if isinstance(reply, tuple):
-        chat.click(reply[0])
-    else:
-        chat.say(reply)
+CONTACT = contact("Sam Tester", "403-555-0199 or sam@example.com")
 
 
 def screen(chat: Chat, answers: dict[str, Answer], max_turns: int = 30) -> list[str]:
@@ -62,7 +30,7 @@ def screen(chat: Chat, answers: dict[str, Answer], max_turns: int = 30) -> list[
         assert question, f"the bot neither asked nor concluded: {chat.texts()}"
         assert question in answers, f"unexpected question {question}: {chat.texts()}"
         asked.append(question)
-        answer(chat, answers[question])
+        chat.answer(answers[question])
     raise AssertionError(f"no outcome after {max_turns} turns; asked {asked}")
 
 
@@ -85,7 +53,7 @@ def test_likely_fit_consents_and_is_referred(servers: Servers) -> None:
         question = chat.asks
         if question is None:
             break
-        answer(chat, CONTACT[question])
+        chat.answer(CONTACT[question])
     assert any("sent your answers" in text for text in chat.texts())
     rows = outbox_rows(servers)
     assert len(rows) == before + 1
@@ -182,7 +150,7 @@ def test_unclear_answers_are_rephrased_then_a_way_out_is_offered_then_put_down_a
     screen_until = {"respondent": "me", "red_flags": "no", "age": "60", "spine_mets_confirmed": "yes", "spine_region": "lower back"}
     chat.say("hi")
     while chat.asks in screen_until:
-        answer(chat, screen_until[chat.asks])
+        chat.answer(screen_until[chat.asks])
     assert chat.asks == "pain_score"
     chat.say("it is awful")
     first = chat.texts()
@@ -200,7 +168,7 @@ def test_same_day_warning_sign_gets_advice_and_screening_goes_on(servers: Server
     chat.say("hi")
     steps = {"respondent": "me", "red_flags": "no", "age": "58", "spine_mets_confirmed": "yes", "spine_region": "L3"}
     while chat.asks in steps:
-        answer(chat, steps[chat.asks])
+        chat.answer(steps[chat.asks])
     assert chat.asks == "pain_score"
     chat.say("8, and it keeps getting worse every day")
     assert any("call your cancer care team today" in t for t in chat.texts())

@@ -23,28 +23,20 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
 import time
 from contextlib import closing
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 pytest.importorskip("pydantic_settings", reason="API environment only (.venv/api)")
 
-from tests.api.test_e2e_referral import (  # noqa: E402
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
-    LIKELY_FIT,
-    Patient,
-    coordinator,
-    wait_for_referrals,
-)
 from tests.api.factories import referral_body  # noqa: E402
-from tests.servers import API_PY, ROOT, SERVICE_TOKEN, Servers, trained_model  # noqa: E402
+from tests.gateway_client import Patient, coordinator, wait_for_referrals  # noqa: E402
+from tests.personas import LIKELY_FIT, contact  # noqa: E402
+from tests.servers import ROOT, SERVICE_TOKEN, Servers, running_system  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
@@ -53,14 +45,7 @@ PHONE = "587-555-0193"
 EMAIL = "xanthippe.canarywhistle@example.net"
 FREE_SCREENING = "7/10 since the Quokkamarker fall"  # a typed screening answer: gateway, Rasa, actions
 FREE_CONTACT = "after the Zanzibarmarker tea"  # a typed contact answer: also outbox, API, views, CSV
-CANARY = {
-    "respondent": ("For myself",),
-    **{k: v for k, v in LIKELY_FIT.items() if k not in ("respondent",)},
-    "pain_score": FREE_SCREENING,
-    "contact_name": NAME,
-    "contact_reach": f"{PHONE} or {EMAIL}",
-    "contact_time": FREE_CONTACT,
-}
+CANARY = {**LIKELY_FIT, "pain_score": FREE_SCREENING, **contact(NAME, f"{PHONE} or {EMAIL}", FREE_CONTACT)}
 # Every form the values may take in a log line.
 MARKERS = (
     NAME, "Xanthippe", "Canarywhistle", PHONE, "5875550193", "587 555 0193", "555-0193", EMAIL,
@@ -70,28 +55,11 @@ DATABASE_SUFFIXES = (".sqlite", ".sqlite-wal", ".sqlite-shm", ".sqlite-journal",
 SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__"}
 
 
-class StartScriptServers(Servers):
-    """The API started with the flags of scripts/start.sh."""
-
-    def launch(self, name: str, command: list[str], *args: Any, **kwargs: Any) -> None:
-        if name == "api" and "--no-access-log" not in command:
-            command = [*command, "--no-access-log"]
-        super().launch(name, command, *args, **kwargs)
-
-
 @pytest.fixture(scope="module")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    running = StartScriptServers(tmp_path_factory.mktemp("canary"), with_api=True)
-    running.env["SESSION_MESSAGES_PER_MINUTE"] = "1000"
-    try:
-        running.start(trained_model())
-        subprocess.run(
-            [str(API_PY), "-m", "api.cli", "create-admin", "--email", ADMIN_EMAIL],
-            cwd=ROOT, env={**running.env, "ADMIN_PASSWORD": ADMIN_PASSWORD}, check=True, capture_output=True,
-        )
+    # Servers starts the API with the flags of scripts/start.sh (tests/servers.py API_COMMAND).
+    with running_system(tmp_path_factory.mktemp("canary"), env={"SESSION_MESSAGES_PER_MINUTE": "1000"}) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def _files_to_search(data_dir: Path, since: float) -> list[Path]:
@@ -163,19 +131,15 @@ def test_no_marker_value_in_any_log_of_any_service(system: Servers) -> None:
 @pytest.fixture
 def api_with_a_broken_table(tmp_path: Path) -> Iterator[Servers]:
     """The API alone (no Rasa: no model needed), its referrals table refusing every INSERT."""
-    running = StartScriptServers(tmp_path / "db-error", with_api=True)
+    running = Servers(tmp_path / "db-error", with_api=True)
     try:
-        subprocess.run([str(API_PY), "-m", "api.cli", "migrate"], cwd=ROOT, env=running.env, check=True)
+        running.migrate()
         with closing(sqlite3.connect(running.data_dir / "api.sqlite")) as db, db:
             db.execute(
                 "CREATE TRIGGER forced_failure BEFORE INSERT ON referrals "
                 "BEGIN SELECT RAISE(ABORT, 'forced failure for the log canary'); END"
             )
-        running.launch("api", [
-            str(API_PY), "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(running.api_port),
-        ])
-        running.ready_urls["api"] = f"{running.api_url}/health"
-        running.wait_ready("api")
+        running.start_api(migrate=False)
         yield running
     finally:
         running.stop()

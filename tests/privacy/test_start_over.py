@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
 from collections.abc import Iterator
 from contextlib import closing
 from typing import Any
@@ -21,30 +20,17 @@ import pytest
 pytest.importorskip("pydantic_settings", reason="API environment only (.venv/api)")
 
 from api.core.security import token_hash  # noqa: E402
-from tests.api.test_e2e_referral import (  # noqa: E402
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
-    LIKELY_FIT,
-    Patient,
-    coordinator,
-    wait_for_referrals,
-)
-from tests.servers import API_PY, ROOT, Servers, trained_model  # noqa: E402
+from tests.gateway_client import Patient, coordinator, wait_for_referrals  # noqa: E402
+from tests.personas import LIKELY_FIT, contact  # noqa: E402
+from tests.servers import Servers, running_system  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
 FIRST = {
-    "contact_name": "Ottoline Firstrun",
-    "contact_reach": "403-555-0142 or ottoline.firstrun@example.org",
-    "contact_time": "weekday mornings",
-    "contact_language": "Portuguese",
+    **LIKELY_FIT,
+    **contact("Ottoline Firstrun", "403-555-0142 or ottoline.firstrun@example.org", "weekday mornings", "Portuguese"),
 }
-SECOND = {
-    "contact_name": "Bartholomew Secondrun",
-    "contact_reach": "bart.secondrun@example.net",
-    "contact_time": ("Evening",),
-    "contact_language": ("English",),
-}
+SECOND = {**LIKELY_FIT, **contact("Bartholomew Secondrun", "bart.secondrun@example.net", ("Evening",), ("English",))}
 FIRST_TRACES = ("Ottoline", "Firstrun", "403-555-0142", "4035550142", "ottoline.firstrun@example.org", "Portuguese")
 # Not answers: which question is open (a question id) and the rephrase counter.
 BOOKKEEPING_SLOTS = {"requested_slot", "unclear_count"}
@@ -52,28 +38,14 @@ BOOKKEEPING_SLOTS = {"requested_slot", "unclear_count"}
 
 @pytest.fixture(scope="module")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    running = Servers(tmp_path_factory.mktemp("start-over"), with_api=True)
     # Two screenings in a row, typed by a script: faster than the 30-a-minute limit for people.
-    running.env["SESSION_MESSAGES_PER_MINUTE"] = "1000"
-    try:
-        running.start(trained_model())
-        subprocess.run(
-            [str(API_PY), "-m", "api.cli", "create-admin", "--email", ADMIN_EMAIL],
-            cwd=ROOT, env={**running.env, "ADMIN_PASSWORD": ADMIN_PASSWORD}, check=True, capture_output=True,
-        )
+    with running_system(tmp_path_factory.mktemp("start-over"), env={"SESSION_MESSAGES_PER_MINUTE": "1000"}) as running:
         yield running
-    finally:
-        running.stop()
 
 
-def _answer_until(patient: Patient, answers: dict[str, Any], stop_at: str, max_turns: int = 40) -> None:
-    for _ in range(max_turns):
-        asks = patient.reply.get("asks")
-        if asks == stop_at:
-            return
-        assert asks is not None, f"the conversation ended before {stop_at}: {patient.reply}"
-        patient.answer(answers[asks])
-    raise AssertionError(f"never asked {stop_at}")
+def _answer_until(patient: Patient, answers: dict[str, Any], stop_at: str) -> None:
+    patient.converse(answers, until=stop_at)
+    assert patient.reply.get("asks") == stop_at, f"the conversation ended before {stop_at}: {patient.reply}"
 
 
 def _tracker_events(system: Servers, patient: Patient) -> list[dict[str, Any]]:
@@ -101,7 +73,7 @@ def _said(patient: Patient) -> str:
 def test_start_over_at_the_read_back_forgets_every_answer_and_contact_detail(system: Servers) -> None:
     patient = Patient(system.api_url)
     patient.start()
-    _answer_until(patient, {**LIKELY_FIT, **FIRST}, stop_at="contact_confirmed")
+    _answer_until(patient, FIRST, stop_at="contact_confirmed")
     assert "Ottoline Firstrun" in _said(patient), "the read-back shows the first details"
 
     patient.answer("start over")
@@ -131,7 +103,7 @@ def test_start_over_at_the_read_back_forgets_every_answer_and_contact_detail(sys
     assert not any(trace in json.dumps(slot_events) for trace in FIRST_TRACES)
 
     # A second run through, with other details: the read-back shows only those.
-    _answer_until(patient, {**LIKELY_FIT, **SECOND}, stop_at="contact_confirmed")
+    _answer_until(patient, SECOND, stop_at="contact_confirmed")
     read_back = _said(patient)
     assert "Bartholomew Secondrun" in read_back and "bart.secondrun@example.net" in read_back
     for trace in FIRST_TRACES:
@@ -141,7 +113,7 @@ def test_start_over_at_the_read_back_forgets_every_answer_and_contact_detail(sys
     assert not any(trace in json.dumps([e for e in after_second if e["type"] == "slot"]) for trace in FIRST_TRACES)
 
     # What the study team receives holds only the second details.
-    patient.answer(LIKELY_FIT["contact_confirmed"])
+    patient.answer(SECOND["contact_confirmed"])
     assert patient.reply["asks"] is None
     staff = coordinator(system.api_url)
     items = wait_for_referrals(staff, 1)

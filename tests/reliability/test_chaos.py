@@ -21,24 +21,16 @@ import pytest
 pytest.importorskip("httpx")
 
 from tests.chat_client import Chat  # noqa: E402
+from tests.gateway_client import Patient, coordinator  # noqa: E402
+from tests.personas import CONTACT_ORDER, LIKELY_FIT_ORDER, SENT, likely_fit  # noqa: E402
 from tests.reliability.conftest import (  # noqa: E402
-    CONTACT_ORDER,
-    LIKELY_FIT,
-    LIKELY_FIT_ORDER,
-    SENT,
-    Patient,
     api_referrals,
-    contact,
-    converse,
-    coordinator,
-    create_admin,
     outbox_rows,
     received_audit_count,
-    stop_quietly,
     unreachable,
     wait_until,
 )
-from tests.servers import Servers, SlowProxy  # noqa: E402
+from tests.servers import Servers, SlowProxy, running_system  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
@@ -53,13 +45,8 @@ SLOW_API_DELAY_S = 7.0
 @pytest.fixture(scope="module")
 def system(tmp_path_factory: pytest.TempPathFactory, model: str) -> Iterator[Servers]:
     # Every gateway patient talks from 127.0.0.1: lift the per-address limit for this run.
-    running = Servers(tmp_path_factory.mktemp("chaos"), with_api=True, env={"CLIENT_MESSAGES_PER_MINUTE": "1000"})
-    try:
-        running.start(model)
-        create_admin(running)
+    with running_system(tmp_path_factory.mktemp("chaos"), env={"CLIENT_MESSAGES_PER_MINUTE": "1000"}, model=model) as running:
         yield running
-    finally:
-        stop_quietly(running)
 
 
 def seconds_until(iso_moment: str) -> float:
@@ -80,7 +67,7 @@ def test_referrals_made_while_the_api_is_down_all_arrive_once(system: Servers, r
     def one_patient(number: int) -> Chat:
         chat = Chat(system.url)
         chat.say("hi")
-        asked = converse(chat, {**LIKELY_FIT, **contact(f"Pat Outage-{number:02d}", f"outage{number:02d}@example.com")})
+        asked = chat.converse(likely_fit(f"Pat Outage-{number:02d}", f"outage{number:02d}@example.com"))
         assert asked == LIKELY_FIT_ORDER + CONTACT_ORDER, asked
         assert any(SENT in text for text in chat.texts()), chat.texts()
         return chat
@@ -149,7 +136,7 @@ def test_action_server_killed_between_outbox_and_reply(
     system.restart("actions", env={FAULT_SLEEP_AFTER_OUTBOX_ENV: "60"})
     patient = Patient(system.api_url)
     patient.start()
-    patient.converse({**LIKELY_FIT, **contact(name, "kim.crash@example.com")}, until="contact_confirmed")
+    patient.converse(likely_fit(name, "kim.crash@example.com"), until="contact_confirmed")
     assert patient.reply["asks"] == "contact_confirmed", patient.reply
 
     def mine() -> list[dict[str, Any]]:
@@ -226,7 +213,7 @@ def test_a_slow_api_delays_the_referral_not_the_patient(
 
     patient = Patient(system.api_url)
     patient.start()
-    outcome = patient.converse({**LIKELY_FIT, **contact(name, "lee.slow@example.com")}, until="contact_confirmed")
+    outcome = patient.converse(likely_fit(name, "lee.slow@example.com"), until="contact_confirmed")
     assert outcome == "likely_eligible"
     patient.answer(("Yes, send it",))
     confirmed_at = time.monotonic()

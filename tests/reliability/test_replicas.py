@@ -32,16 +32,8 @@ pytest.importorskip("httpx")
 psycopg = pytest.importorskip("psycopg")
 
 from tests.chat_client import Chat  # noqa: E402
-from tests.reliability.conftest import (  # noqa: E402
-    CONTACT_ORDER,
-    LIKELY_FIT,
-    LIKELY_FIT_ORDER,
-    SENT,
-    Answer,
-    contact,
-    outbox_rows,
-    stop_quietly,
-)
+from tests.personas import CONTACT_ORDER, LIKELY_FIT, LIKELY_FIT_ORDER, SENT, Answer, contact  # noqa: E402
+from tests.reliability.conftest import outbox_rows  # noqa: E402
 from tests.servers import Servers  # noqa: E402
 
 pytestmark = pytest.mark.e2e
@@ -146,7 +138,7 @@ def replicas(tmp_path_factory: pytest.TempPathFactory, model: str, tracker_db: s
         running.wait_ready("rasa2")
         yield running, [running.url, second]
     finally:
-        stop_quietly(running)
+        running.stop()
 
 
 def tracker_events(tracker_db: str, sender: str) -> list[dict[str, Any]]:

@@ -23,18 +23,9 @@ import pytest
 pytest.importorskip("httpx")
 
 from tests.chat_client import Chat  # noqa: E402
-from tests.reliability.conftest import (  # noqa: E402
-    CONTACT_ORDER,
-    LIKELY_FIT,
-    SENT,
-    Answer,
-    contact,
-    converse,
-    outbox_rows,
-    stop_quietly,
-    unreachable,
-)
-from tests.servers import Servers  # noqa: E402
+from tests.personas import CONTACT_ORDER, LIKELY_FIT, SENT, Answer, contact  # noqa: E402
+from tests.reliability.conftest import outbox_rows, unreachable  # noqa: E402
+from tests.servers import Servers, running_system  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
@@ -53,12 +44,9 @@ PATIENT_B: dict[str, Answer] = {
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory, model: str) -> Iterator[Servers]:
-    running = Servers(tmp_path_factory.mktemp("restarts"))  # SQLite tracker store in its data folder
-    try:
-        running.start(model)
+    # No API: the SQLite tracker store in its data folder is what survives the restarts.
+    with running_system(tmp_path_factory.mktemp("restarts"), with_api=False, model=model) as running:
         yield running
-    finally:
-        stop_quietly(running)
 
 
 def question_texts(chat: Chat) -> list[str]:
@@ -86,9 +74,9 @@ def test_a_conversation_survives_a_restart_of_rasa_and_the_action_server(
     test = "R2 restarts"
     a, b = Chat(servers.url), Chat(servers.url)
     a.say("hi")
-    asked_a = converse(a, PATIENT_A, until="pain_score")
+    asked_a = a.converse(PATIENT_A, until="pain_score")
     b.say("hello")
-    asked_b = converse(b, PATIENT_B, until="pregnancy")
+    asked_b = b.converse(PATIENT_B, until="pregnancy")
     assert asked_a == ["respondent", "red_flags", "age", "spine_mets_confirmed", "spine_region"]
     assert len(asked_b) == 8 and a.asks == "pain_score" and b.asks == "pregnancy"
     before = {chat.sender: stored_slots(servers, chat.sender) for chat in (a, b)}
@@ -106,7 +94,7 @@ def test_a_conversation_survives_a_restart_of_rasa_and_the_action_server(
     # A: the next question is the one after the pain score, not a repeat.
     a.say(PATIENT_A["pain_score"])  # type: ignore[arg-type]
     first_after_a = a.asks
-    asked_a_after = converse(a, PATIENT_A, until="consent_contact")  # needs_review is offered the referral too
+    asked_a_after = a.converse(PATIENT_A, until="consent_contact")  # needs_review is offered the referral too
     outcome_a = a.outcome
     # B: taps a button offered before the restart; the caregiver wording goes on.
     b.click("Not possible")
@@ -119,7 +107,7 @@ def test_a_conversation_survives_a_restart_of_rasa_and_the_action_server(
         asked_b_after.append(b.asks)
         caregiver_texts += question_texts(b) if b.asks not in CONTACT_ORDER else []
     outcome_b = b.outcome
-    converse(b, PATIENT_B)
+    b.converse(PATIENT_B)
     referral = [row for row in outbox_rows(servers) if row["payload"]["conversation_id"] == b.sender]
 
     report(test, (
