@@ -44,6 +44,7 @@ RED_FLAG_INTENT = "red_flag"
 RED_FLAG_CHECK_INTENT = "red_flag_check"
 POSSIBLE_RED_FLAG = "red_flag_possible"
 OTHER_PERSON_ROLE = "other_person"
+SPEAKER_ROLE = "speaker"  # nlu/extract/red_flags.py: the one typing says it is theirs
 # At the safety question a plain "yes" (or "yes I have") is urgent at once;
 # a longer message read as yes without a symptom the rules found is asked about.
 SHORT_YES_WORDS = 6
@@ -59,7 +60,7 @@ READER_KEYS = frozenset({
     "pregnancy_not_possible", "pregnancy_not_possible_from_age", "pregnancy_yes", "pregnancy_untested", "pregnancy_could_be", "pregnancy_discuss",
     "pregnancy_no_hedged", "breastfeeding_yes", "breastfeeding_no", "visceral_organs", "visceral_bones_only",
     "visceral_organ_origin", "visceral_organ_origin_after", "visceral_organ_clear", "visceral_organ_denied",
-    "radiation_elsewhere", "radiation_other_part", "radiation_words", "radiation_named", "place_not_painful", "place_correction", "spine_words_only", "pain_words", "radiation_none", "radiation_where_unknown", "spine_mets_words", "spine_mets_found",
+    "radiation_elsewhere", "radiation_other_part", "radiation_words", "radiation_named", "place_not_painful", "place_correction", "place_bare_after_correction", "place_bare_regions", "spine_words_only", "pain_words", "radiation_none", "radiation_where_unknown", "spine_mets_words", "spine_mets_found",
     "attend_yes", "attend_no", "attend_unsure", "respondent_caregiver", "respondent_self", "respondent_self_weak",
     "age_adult_words", "age_minor_words", "asks_meaning", "asks_meaning_said", "asks_if_counts", "symptom_words", "recent_words", "function_flags", "labels",
 })
@@ -104,6 +105,10 @@ def red_flag_stage(message: ParsedMessage, respondent: Optional[str]) -> Optiona
         return None  # the classifier alone, and nothing in the message speaks of a symptom
     # A helper's "dad can't feel his feet" is the patient's symptom.
     if respondent == "caregiver" and possible and all(e.get("role") == OTHER_PERSON_ROLE for e in possible):
+        return URGENT
+    # "It's me who has the numb hands": the helper's own (asked about), but
+    # a patient saying so speaks of the patient.
+    if respondent != "caregiver" and possible and all(e.get("role") == SPEAKER_ROLE for e in possible):
         return URGENT
     return CONFIRM
 
@@ -247,6 +252,11 @@ def read_pain_number(message: ParsedMessage) -> tuple[Optional[int], bool]:
             continue
         kept.append((value, start))
     if not kept:
+        # A bare number above the scale ("11", "a 12!") is its top, read back
+        # once (sealed round 9); "11 days" or a longer sentence is not.
+        above = [e for e in numbers if 10 < (_as_int(e.get("value")) or 0) <= 20]
+        if above and len(re.findall(r"[a-z]+", lowered)) <= 2:
+            return 10, False
         return None, True
     values = {value for value, _ in kept}
     if len(values) > 1:
@@ -468,7 +478,8 @@ def read_respondent(message: ParsedMessage) -> tuple[Any, bool]:
     data = cues()
     text = message.text.replace("’", "'")
     helper = _first_at(text, data["respondent_caregiver"])
-    own = _first_at(text, data["respondent_self"])
+    # "I'm the patient's spouse": a possessive is not the patient speaking (sealed round 9).
+    own = _first_at(re.sub(r"\bpatient's\b", "patients", text), data["respondent_self"])
     if re.match(r"\s*me\b", text.lower()):
         own = 0  # "me, my mom set this up": "me" first is the answer
     if helper is None and own is None:
@@ -619,11 +630,19 @@ def _spine_places(message: ParsedMessage) -> list[Mapping[str, Any]]:
 def places_after_correction(message: ParsedMessage) -> ParsedMessage:
     """"low back. no wait, it's higher, mid back": the places after the last
     correction replace those before it."""
+    data = cues()
     places = _spine_places(message)
-    corrected = [m.end() for m in re.finditer(cues()["place_correction"], message.text.lower())]
-    if not corrected or not any(int(e.get("start") or 0) >= corrected[-1] for e in places):
+    corrected = [m.end() for m in re.finditer(data["place_correction"], message.text.lower())]
+    if not corrected:
         return message
     kept = [e for e in message.entities if e not in places or int(e.get("start") or 0) >= corrected[-1]]
+    if not any(int(e.get("start") or 0) >= corrected[-1] for e in places):
+        bare = re.search(data["place_bare_after_correction"], message.text.lower()[corrected[-1]:])
+        if not places or bare is None:
+            return message
+        start = corrected[-1] + bare.start(1)
+        kept.append({"entity": "spine_region", "value": data["place_bare_regions"][bare.group(1)],
+                     "start": start, "end": start + len(bare.group(1))})
     return ParsedMessage(message.text, message.intent, tuple(kept))
 
 
@@ -778,7 +797,10 @@ def _typed_value(question: Any, message: ParsedMessage, buttons: Sequence[Button
     words = WORD_READERS.get(qid)
     if words is not None and qid in STANCE_FIRST:
         said = interpret(qid, answer_type, message, buttons)
-        if said in ("yes", "no") and READERS[answer_type](qid, message) is not None and hedge not in ("likely_yes", "likely_no"):
+        # "They're checking a spot on the liver next week": not known yet, whatever the yes (sealed round 9).
+        pending = re.search(cues()["results_pending"], message.text.lower())
+        if said in ("yes", "no") and READERS[answer_type](qid, message) is not None and hedge not in ("likely_yes", "likely_no") \
+                and not pending:
             return said, True
     if words is not None:
         value, sure = read_age_words(message, respondent) if words is read_age_words else words(message)

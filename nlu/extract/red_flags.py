@@ -29,6 +29,9 @@ _MACRO = re.compile(r"\{([a-z_]+)\}")
 # "my dad" is the patient (urgent at once); "her sister" is not (asked about).
 OTHER_PERSON_ROLE = "other_person"
 THIRD_PERSON_ROLE = "third_person"
+# The helper's own symptom ("it's me who has the numb hands, she's fine"):
+# asked about for a helper, urgent for a patient (actions/understanding.py).
+SPEAKER_ROLE = "speaker"
 _THIRD_PERSON = re.compile(r"\b(?:she|he|her|his|him|they|their|them)\b", re.IGNORECASE)
 _FIRST_PERSON = re.compile(r"\b(?:i|i[''’]?m|im|i[''’]?ve|ive|my|me)\b", re.IGNORECASE)
 
@@ -104,6 +107,7 @@ class RedFlagRules:
         self.asked_when = [compile_({"r": r}, "r", f"asked_when {i}") for i, r in enumerate(data.get("asked_when") or [])]
         self.asked_reports = compile_(data, "asked_reports", "asked_reports") if data.get("asked_reports") else None
         self.third_person_when = [compile_({"r": r}, "r", f"third_person_when {i}") for i, r in enumerate(data.get("third_person_when") or [])]
+        self.speaker_when = [compile_({"r": r}, "r", f"speaker_when {i}") for i, r in enumerate(data.get("speaker_when") or [])]
         self.exclusions: List[Exclusion] = []
         for index, item in enumerate(data.get("exclusions") or []):
             where = f"exclusion {index}"
@@ -188,6 +192,8 @@ class RedFlagRules:
             asked = self._asked(text, cand, sentence_of)
             if self.possible_entity and (cand.possible or resolved or asked or (doubted and self._doubted(text, cand, sentence_of))):
                 found.append(Entity(self.possible_entity, cand.flag, cand.start, cand.end))
+            elif self.possible_entity and self._speakers_own(text, cand, sentence_of):
+                found.append(Entity(self.possible_entity, cand.flag, cand.start, cand.end, SPEAKER_ROLE))
             elif self.possible_entity and self._someone_else(text, cand, sentence_of):
                 found.append(Entity(self.possible_entity, cand.flag, cand.start, cand.end, self._whose(text, cand, sentence_of)))
             else:
@@ -207,10 +213,20 @@ class RedFlagRules:
         sentence = text[start:cand.start] + " " + text[cand.end:end]
         if not (any(r.search(sentence) for r in relations) or _THIRD_PERSON.search(sentence)):
             return False
+        # The nearest person before the finding is its subject: "my sister
+        # told me about this, she had trouble walking" is the sister's
+        # (sealed round 9); "my husband says my legs are weak" is mine.
         before = text[max(start, cand.start - 30):cand.start]
         for relation in relations:
-            before = relation.sub(" ", before)
-        return not _FIRST_PERSON.search(before)
+            before = relation.sub(" she ", before)
+        own = [m.start() for m in _FIRST_PERSON.finditer(before)]
+        other = [m.start() for m in _THIRD_PERSON.finditer(before)]
+        return not own or bool(other and other[-1] > own[-1])
+
+    def _speakers_own(self, text: str, cand: Candidate, sentence_of: Optional[SentenceOf]) -> bool:
+        """The one typing says the symptom is theirs, in contrast with someone else's."""
+        start, end = sentence_of(cand.start) if sentence_of else (0, len(text))
+        return any(r.search(text[start:end]) for r in self.speaker_when if r is not None)
 
     def _whose(self, text: str, cand: Candidate, sentence_of: Optional[SentenceOf]) -> str:
         """other_person ("my dad": for a helper, the patient) or third_person

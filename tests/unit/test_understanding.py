@@ -577,3 +577,57 @@ def test_a_finding_on_the_vertebrae_is_a_yes_read_back() -> None:
 def test_the_place_after_not_sure_in_the_count_is_not_sure() -> None:
     said = reading("cord_compression_told", "the third option")
     assert said.value == "unknown" and not said.sure
+
+
+# --- round 9 failure classes (new wordings) -----------------------------------
+
+@pytest.mark.parametrize("question,text,respondent", [
+    # Explained by an injury or by what they wore.
+    ("red_flags", "my toes went numb in my new hiking boots, fine now", "self"),
+    ("red_flags", "my left hand is weak since I sprained my thumb, it's in a splint", "self"),
+    # Someone else is the nearest subject before the symptom.
+    (None, "hello, a friend told me about this, he had numb legs before his operation. this is for me", "self"),
+    # "My weakness is ..." said of a liking.
+    ("red_flags", "nope, my biggest weakness is butter tarts", "self"),
+])
+def test_round9_look_alikes_are_asked_about_or_left_alone(question: Optional[str], text: str, respondent: str) -> None:
+    assert reading(question, text, respondent=respondent).red_flag != URGENT
+
+
+@pytest.mark.parametrize("text,for_a_patient", [
+    # "the one with" also says it is known (round 8): a patient is asked too.
+    ("no, he's alright. I'm the one with the tingly feet", CONFIRM),
+    ("sure I'll bring her. my own hands go numb at night but I can drive", URGENT),
+])
+def test_a_helpers_own_symptom_is_asked_about_never_dropped(text: str, for_a_patient: str) -> None:
+    assert reading("able_to_attend", text, respondent="caregiver").red_flag == CONFIRM
+    assert reading("able_to_attend", text, respondent="self").red_flag == for_a_patient
+
+
+@pytest.mark.parametrize("question,text", [
+    ("performance_status", "I manage, but a new ache is circling my body at my navel since monday"),
+    ("red_flags", "my only weakness is in my arms and it's new this week"),
+    ("red_flags", "my sister told me my legs look weak, it started yesterday"),
+])
+def test_round9_emergencies_are_caught(question: str, text: str) -> None:
+    assert reading(question, text).red_flag == URGENT
+
+
+@pytest.mark.parametrize("question,text,value", [
+    ("respondent", "I'm the patient's son", "caregiver"),
+    ("respondent", "his spouse", "caregiver"),
+    ("spine_region", "upper back, no wait, more like low", ["lumbar"]),
+    ("visceral_metastases", "they're keeping an eye on a shadow in her lung", "unknown"),
+    ("consent_contact", "yes, but text only, no phone calls", "yes"),
+    ("consent_contact", "go right ahead", "yes"),
+    ("pain_score", "worst I have ever felt", 10),
+    ("pain_score", "8 out 10", 8),
+])
+def test_round9_answer_classes(question: str, text: str, value: Any) -> None:
+    assert reading(question, text).value == value
+
+
+def test_a_bare_number_above_the_scale_is_its_top_read_back() -> None:
+    said = reading("pain_score", "12")
+    assert said.value == 10 and not said.sure
+    assert reading("pain_score", "for 12 days now").value != 10
