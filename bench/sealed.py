@@ -84,7 +84,8 @@ def score_answers(trial: Any, items: list[dict[str, Any]], readings: list[Readin
         want = item.get("value")
         ambiguous = bool(item.get("ambiguous"))
         if _is_urgent(qid, reading):
-            kind = "false_urgent"
+            # "Yes" to the safety question is urgent care: right when the label says yes.
+            kind = "right" if qid == "red_flags" and want == "yes" else "false_urgent"
         elif reading.red_flag == CONFIRM:
             kind = "red_flag_check"  # one tap, then the question again
         elif reading.value is None:
