@@ -101,7 +101,7 @@ def red_flag_stage(message: ParsedMessage, respondent: Optional[str]) -> Optiona
     if message.intent != RED_FLAG_CHECK_INTENT:
         return None
     possible = [e for e in message.entities if e.get("entity") == POSSIBLE_RED_FLAG]
-    if not possible and not re.search(cues()["symptom_words"], message.text.lower()):
+    if not possible and not _symptom_words_outside_places(message):
         return None  # the classifier alone, and nothing in the message speaks of a symptom
     # A helper's "dad can't feel his feet" is the patient's symptom.
     if respondent == "caregiver" and possible and all(e.get("role") == OTHER_PERSON_ROLE for e in possible):
@@ -111,6 +111,15 @@ def red_flag_stage(message: ParsedMessage, respondent: Optional[str]) -> Optiona
     if respondent != "caregiver" and possible and all(e.get("role") == SPEAKER_ROLE for e in possible):
         return URGENT
     return CONFIRM
+
+
+def _symptom_words_outside_places(message: ParsedMessage) -> bool:
+    """A symptom word that is not part of a spine place: "just above my bum" is
+    where the pain is (sealed round 10), not a word about the bottom."""
+    places = [(int(e["start"]), int(e["end"])) for e in _spine_places(message)
+              if e.get("start") is not None and e.get("end") is not None]
+    return any(not any(a <= m.start() < b for a, b in places)
+               for m in re.finditer(cues()["symptom_words"], message.text.lower()))
 
 
 def _has(text: str, phrases: Sequence[str]) -> bool:
@@ -461,9 +470,11 @@ def asks_if_counts(text: str) -> bool:
     return _all_questions(text) and bool(re.search(cues()["asks_if_counts"], text.lower()))
 
 
-YEAR = re.compile(r"\bborn\s+(?:in\s+)?((?:19|20)\d\d)\b")
+YEAR = re.compile(r"\b(?:born\s+(?:in\s+)?|b\.\s*|dob:?\s*|birth\s+year:?\s*)((?:19|20)\d\d)\b")
 MONTHS = r"(?:january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec|spring|summer|fall|autumn|winter|christmas)"
-COMING_BIRTHDAY = re.compile(r"\s+(?:(?:come|this\s+coming|next)\s+(?:the\s+)?" + MONTHS + r"|next\s+(?:month|week)|in\s+(?:a\s+)?(?:few|couple\s+of|two|three)\s+(?:weeks|days|months)|tomorrow)\b")
+WEEKDAYS = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekend)"
+COMING_BIRTHDAY = re.compile(r"\s+(?:(?:come|this\s+coming|next)\s+(?:the\s+)?" + MONTHS + r"|(?:this\s+coming|next|on|this)\s+" + WEEKDAYS
+                             + r"|next\s+(?:month|week)|in\s+(?:a\s+)?(?:few|couple\s+of|two|three)\s+(?:weeks|days|months)|tomorrow)\b")
 # "73 and a half": an age counts whole years, but the number reader rounds
 # a half up (right for a pain score), so one is taken off.
 HALF_YEAR = re.compile(r"\band\s+a\s+half\b")
@@ -788,7 +799,7 @@ def _typed_value(question: Any, message: ParsedMessage, buttons: Sequence[Button
     answer_type, qid = question.answer_type, question.id
     hedge = message.first("answer")
     if answer_type == "prior_radiation":
-        message = places_of_radiation(message)
+        message = places_of_radiation(places_after_correction(message))
     if qid == "spine_region":
         message = places_that_hurt(places_after_correction(message))
     placed = ordinal_choice(message.text, buttons)

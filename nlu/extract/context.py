@@ -36,6 +36,10 @@ _TIE_ORDER = {"pseudo": 0, "current": 1, "historical_loss": 2}
 TokenSpan = Tuple[int, int]
 
 
+# Negation words a finding may start with ("not passed water", "n't been able to walk").
+_OWN_NEGATION = frozenset({"not", "n't", "nt", "never"})
+
+
 @dataclass(frozen=True)
 class Flags:
     """Context of one finding."""
@@ -114,6 +118,15 @@ class DocContext:
             return True
         return any(clause.end == token for clause in self.clauses) or self.doc[token].is_punct
 
+    def _negation_shared_with(self, cue: Any, start: int, end: int) -> bool:
+        """A cue that straddles the finding's start only by the finding's own
+        negation word: "I've not passed water" is "'ve not" + "not passed
+        water", a symptom told in the negative, not denied (sealed round 10).
+        "No problems with my bladder" straddles by "problems": still denied."""
+        inside = range(max(cue.start, start), min(cue.end, end))
+        return cue.start < start and len(inside) > 0 and all(
+            self.doc[i].lower_ in _OWN_NEGATION or self.doc[i].norm_ in _OWN_NEGATION for i in inside)
+
     def flags(
         self,
         start: int,
@@ -137,7 +150,8 @@ class DocContext:
         # A cue inside the finding is part of it ("no feeling", "can't walk");
         # one that straddles its edge ("no problems" + "problems with my
         # bladder") reaches it whatever its direction.
-        cues = [cue for cue in self.cues if low <= cue.start < high and not (cue.start >= start and cue.end <= end)]
+        cues = [cue for cue in self.cues if low <= cue.start < high and not (cue.start >= start and cue.end <= end)
+                and not self._negation_shared_with(cue, start, end)]
         reaching = [cue for cue in cues if cue.reaches(start, end) or (cue.start < end and cue.end > start)]
 
         negated = _has(reaching, "negation")

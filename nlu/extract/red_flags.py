@@ -185,7 +185,8 @@ class RedFlagRules:
                 worry_told = (flags.hypothetical or flags.general_question) and not flags.negated and self._dated(
                     text, cand, sentence_of)
                 if self.possible_entity and (worry_told or not (flags.negated or flags.hypothetical or flags.general_question)):
-                    role = "other_person" if flags.other_person and not flags.historical else None
+                    # "her sister" is not the patient, even for a helper (sealed round 10).
+                    role = self._whose(text, cand, sentence_of) if flags.other_person and not flags.historical else None
                     found.append(Entity(self.possible_entity, cand.flag, cand.start, cand.end, role))
                 continue
             # Old or explained first: even a helper's report of it is asked about.

@@ -40,10 +40,15 @@ class SpineRules:
         # NORM, not LOWER: chat typos fixed by the norm step ("lowr bak") match too.
         self.matcher = PhraseMatcher(nlp.vocab, attr="NORM")
         self.region_sets: Dict[int, Tuple[str, ...]] = {}
+        # Landmarks off the spine ("just above my bum") name a place only when
+        # nothing on the spine is named (spine.yml `landmark: true`).
+        self.landmarks: set[int] = set()
         for index, term in enumerate(data.get("lay_terms", [])):
             label = f"SPINE_{index}"
             add_phrases(nlp, self.matcher, label, term["phrases"], determiners)
             self.region_sets[nlp.vocab.strings[label]] = tuple(term["regions"])
+            if term.get("landmark"):
+                self.landmarks.add(nlp.vocab.strings[label])
         add_phrases(nlp, self.matcher, BLOCKER, data.get("blockers", []), determiners)
         self.blocker_id = nlp.vocab.strings[BLOCKER]
 
@@ -129,17 +134,12 @@ class SpineRules:
 
     # --- lay words ----------------------------------------------------------
     def regions(self, doc: Doc, context: DocContext) -> List[Entity]:
-        found: List[Entity] = []
-        for span in longest_matches(doc, self.matcher):
-            if span.label == self.blocker_id:
-                continue
-            if context.flags(span.start, span.end).negated:
-                continue
-            found.extend(
-                Entity("spine_region", region, span.start_char, span.end_char)
-                for region in self.region_sets[span.label]
-            )
-        return found
+        spans = [span for span in longest_matches(doc, self.matcher)
+                 if span.label != self.blocker_id and not context.flags(span.start, span.end).negated]
+        if any(span.label not in self.landmarks for span in spans) or self.level_re.search(doc.text):
+            spans = [span for span in spans if span.label not in self.landmarks]
+        return [Entity("spine_region", region, span.start_char, span.end_char)
+                for span in spans for region in self.region_sets[span.label]]
 
 
 def level_spans(entities: Sequence[Entity]) -> List[Tuple[int, int]]:

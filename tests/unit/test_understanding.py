@@ -631,3 +631,52 @@ def test_a_bare_number_above_the_scale_is_its_top_read_back() -> None:
     said = reading("pain_score", "12")
     assert said.value == 10 and not said.sure
     assert reading("pain_score", "for 12 days now").value != 10
+
+
+# --- round 10 failure classes (new wordings) ----------------------------------
+
+@pytest.mark.parametrize("question,text", [
+    ("red_flags", "he's not peed since this morning, his tummy is tight"),
+    ("red_flags", "I've not been able to stand since the weekend"),
+    ("red_flags", "his arms don't have the strength to lift a cup, new since sunday"),
+    ("able_to_attend", "yes. but my arm power is fading, worse this week"),
+    ("age", "70. my walking's got real bad since tuesday"),
+])
+def test_round10_emergencies_are_caught(question: str, text: str) -> None:
+    respondent = "caregiver" if text.startswith(("he's", "his")) else "self"
+    assert reading(question, text, respondent=respondent).red_flag == URGENT
+
+
+@pytest.mark.parametrize("question,text,respondent", [
+    ("red_flags", "no, he's fine. it's his neighbour down the hall at the home who can't walk", "caregiver"),
+    ("red_flags", "nope. the only thing that slows my walking is the ice on the sidewalks", "self"),
+    ("red_flags", "I haven't had any trouble with my bladder", "self"),
+])
+def test_round10_look_alikes_are_not_urgent(question: str, text: str, respondent: str) -> None:
+    assert reading(question, text, respondent=respondent).red_flag != URGENT
+
+
+@pytest.mark.parametrize("question,text,value", [
+    ("spine_region", "just above my butt", ["lumbar"]),
+    ("spine_region", "the base of my spine, right above my bottom", ["sacral"]),
+    ("spine_region", "what's lumbar?", None),
+    ("consent_contact", "who will read my answers?", None),
+    ("respondent", "myslef", "self"),
+    ("spine_mets_confirmed", "they are still running tests", "unknown"),
+    ("prior_spine_radiation", "they zapped my pelvis, not my back", "no"),
+    ("prior_spine_radiation", "radiation to T4, wait no, it was L4", ["lumbar"]),
+    ("breastfeeding", "yes I nurse the baby at night", "yes"),
+    ("able_to_attend", "I can take the bus", "yes"),
+    ("pain_score", "6, no, 5", 5),
+    ("performance_status", "in bed all day, needs help to dress and eat", 4),
+    ("performance_status", "lying down more than he's up, but he can wash himself", 3),
+])
+def test_round10_answer_classes(question: str, text: str, value: Any) -> None:
+    assert reading(question, text).value == value
+
+
+def test_a_birthday_this_week_is_the_age_before_it_read_back() -> None:
+    said = reading("age", "eighteen this coming friday")
+    assert said.value == 17 and not said.sure
+    born = reading("age", "b. 1960")
+    assert isinstance(born.value, int) and born.value >= 65 and not born.sure
