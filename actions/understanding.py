@@ -52,6 +52,7 @@ URGENT = "urgent"      # a clear, current symptom: urgent care now
 CONFIRM = "confirm"    # symptom-like but uncertain: one confirming question
 
 READERS_FILE = Path(__file__).resolve().parent / "readers.yml"
+RED_FLAG_PATTERNS = Path(__file__).resolve().parents[1] / "nlu" / "patterns" / "red_flags.yml"
 READER_KEYS = frozenset({
     "ecog", "ecog_number_words",
     "not_a_pain_number_after", "not_a_pain_number_before", "pain_corrected", "pain_earlier", "pain_now",
@@ -62,7 +63,7 @@ READER_KEYS = frozenset({
     "visceral_organ_origin", "visceral_organ_origin_after", "visceral_organ_clear", "visceral_organ_denied",
     "radiation_elsewhere", "radiation_other_part", "radiation_words", "radiation_named", "place_not_painful", "place_correction", "place_bare_after_correction", "place_bare_regions", "spine_words_only", "pain_words", "radiation_none", "radiation_where_unknown", "spine_mets_words", "spine_mets_found",
     "attend_yes", "attend_no", "attend_unsure", "respondent_caregiver", "respondent_self", "respondent_self_weak",
-    "age_adult_words", "age_minor_words", "asks_meaning", "asks_meaning_said", "asks_if_counts", "symptom_words", "recent_words", "function_flags", "labels",
+    "age_adult_words", "age_minor_words", "asks_meaning", "asks_meaning_said", "asks_if_counts", "recent_words", "function_flags", "labels",
 })
 NEGATIONS = ("can't", "cant", "cannot", "can not", "couldn't", "not", "no longer", "don't", "dont", "unable to",
              "stopped", "quit", "gave up", "no more", "never")
@@ -113,13 +114,19 @@ def red_flag_stage(message: ParsedMessage, respondent: Optional[str]) -> Optiona
     return CONFIRM
 
 
+@lru_cache(maxsize=1)
+def symptom_words() -> str:
+    """One definition, beside the red-flag rules: nlu/patterns/red_flags.yml."""
+    return str(yaml.safe_load(RED_FLAG_PATTERNS.read_text(encoding="utf-8"))["symptom_words"])
+
+
 def _symptom_words_outside_places(message: ParsedMessage) -> bool:
     """A symptom word that is not part of a spine place: "just above my bum" is
     where the pain is (sealed round 10), not a word about the bottom."""
     places = [(int(e["start"]), int(e["end"])) for e in _spine_places(message)
               if e.get("start") is not None and e.get("end") is not None]
     return any(not any(a <= m.start() < b for a, b in places)
-               for m in re.finditer(cues()["symptom_words"], message.text.lower()))
+               for m in re.finditer(symptom_words(), message.text.lower()))
 
 
 def _has(text: str, phrases: Sequence[str]) -> bool:

@@ -7,5 +7,7 @@ RUN pip install --no-cache-dir --no-deps -r requirements/rasa.lock.txt && pip ch
 COPY trial trial
 COPY contract contract
 COPY actions actions
+# The symptom words beside the red-flag rules (actions/understanding.py reads them).
+COPY nlu/patterns/red_flags.yml nlu/patterns/red_flags.yml
 EXPOSE 5055
 CMD ["python", "-m", "rasa_sdk", "--actions", "actions", "--port", "5055"]

@@ -155,6 +155,12 @@ class PrescreenEntityExtractor(GraphComponent, EntityExtractorMixin):
         return messages
 
 
+def symptom_words(path: Optional[Path] = None) -> "re.Pattern[str]":
+    """Words of the body in a symptom-like way (nlu/patterns/red_flags.yml `symptom_words`)."""
+    data = yaml.safe_load((path or Path(__file__).resolve().parent / "patterns" / "red_flags.yml").read_text())
+    return re.compile(str(data["symptom_words"]), re.IGNORECASE)
+
+
 def question_cues(path: Optional[Path] = None) -> "re.Pattern[str]":
     """One regex from nlu/patterns/questions.yml: does this text ask something?"""
     data = yaml.safe_load((path or Path(__file__).resolve().parent / "patterns" / "questions.yml").read_text())
@@ -265,25 +271,38 @@ class RedFlagNeedsASymptom(IntentRule):
     def get_default_config() -> Dict[Text, Any]:
         return {"intent": "red_flag", "symptom_entity": "red_flag", "answer_entities": ["cancer_type"],
                 "stance_entity": "answer", "not_yes": ["no", "unsure", "likely_no"],
-                "answer_intent": "inform", "question_intent": "faq", "check_intent": "red_flag_check"}
+                "answer_intent": "inform", "question_intent": "faq", "check_intent": "red_flag_check",
+                "possible_entity": "red_flag_possible"}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         super().__init__(config)
         self._asks = question_cues()
+        self._symptom_words = symptom_words()
 
     def process(self, messages: List[Message]) -> List[Message]:
         config = self._config
         for message in messages:
             intent = message.get(INTENT) or {}
             text = message.get(TEXT) or ""
-            if intent.get(INTENT_NAME_KEY) != config["intent"] or text.startswith(INTENT_MESSAGE_PREFIX):
+            if intent.get(INTENT_NAME_KEY) not in (config["intent"], config["check_intent"]) \
+                    or text.startswith(INTENT_MESSAGE_PREFIX):
                 continue
             entities = message.get(ENTITIES, []) or []
             kinds = {e.get(ENTITY_ATTRIBUTE_TYPE) for e in entities}
             stances = {e.get("value") for e in entities if e.get(ENTITY_ATTRIBUTE_TYPE) == config["stance_entity"]}
             if config["symptom_entity"] in kinds:
                 continue
-            if kinds & set(config["answer_entities"]) or (stances and stances <= set(config["not_yes"])):
+            if config["possible_entity"] in kinds:
+                if intent.get(INTENT_NAME_KEY) == config["check_intent"]:
+                    continue  # a possible symptom the rules found: asked once (RedFlagIntent)
+                name = config["check_intent"]
+            elif not self._symptom_words.search(text):
+                # Nothing in the words speaks of the body ("Wren Withdrawn" as a
+                # contact name): an answer or a question, never the red-flag check.
+                name = config["question_intent"] if self._asks.search(text) else config["answer_intent"]
+            elif intent.get(INTENT_NAME_KEY) == config["check_intent"]:
+                continue  # the classifier's own check, with words of the body: asked once
+            elif kinds & set(config["answer_entities"]) or (stances and stances <= set(config["not_yes"])):
                 name = config["answer_intent"]
             elif self._asks.search(text):
                 name = config["question_intent"]

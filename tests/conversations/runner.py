@@ -36,10 +36,10 @@ from typing import Any, Optional
 import yaml
 
 HERE = Path(__file__).resolve().parent
-STEP_KEYS = frozenset({"say", "tap", "expect", "until", "answers"})
-EXPECT_KEYS = frozenset({"asks", "outcome", "urgent", "says", "never_says", "buttons"})
+STEP_KEYS = frozenset({"say", "tap", "expect", "until", "answers", "repeat"})
+EXPECT_KEYS = frozenset({"asks", "outcome", "urgent", "says", "never_says", "buttons", "refused"})
 STORY_KEYS = frozenset({"name", "steps", "referral"})
-REFERRAL_KEYS = frozenset({"name", "arrives", "outcome", "respondent", "levels", "answers", "results"})
+REFERRAL_KEYS = frozenset({"name", "arrives", "outcome", "respondent", "levels", "answers", "results", "withdraw"})
 ARRIVES_WITHIN_S = 30  # the delivery worker sends the outbox within seconds
 NOT_SENT_WAIT_S = 8  # how long a story waits to be sure a referral did not arrive
 MAX_TURNS_UNTIL = 30  # an `until` step that takes longer is a loop: the story fails
@@ -129,8 +129,12 @@ def check(turn: Turn, expect: dict[str, Any]) -> list[str]:
     """What in this turn differs from the expectation (empty: as expected)."""
     problems = []
     reply, words = turn.reply, " ".join(turn.texts).lower()
-    if turn.status not in (200, 201):
+    refused = expect.get("refused")
+    if refused is None and turn.status not in (200, 201):
         problems.append(f"the gateway answered {turn.status} ({reply.get('error')})")
+    if refused is not None and (turn.status < 400 or reply.get("error") != refused):
+        problems.append(f"expected the gateway to refuse the message kindly ({refused}); "
+                        f"it answered {turn.status} ({reply.get('error') or 'no refusal'})")
     if "asks" in expect:
         wanted = expect["asks"] if isinstance(expect["asks"], list) else [expect["asks"]]
         wanted = [None if w in (None, "none") else w for w in wanted]  # "none": waits for no answer
@@ -174,6 +178,8 @@ def _validate(story: dict[str, Any], where: str) -> None:
             raise StoryError(f"{here}: unknown keys {sorted(unknown)} (allowed: {sorted(STEP_KEYS)})")
         if ("say" in step) + ("tap" in step) + ("until" in step) > 1:
             raise StoryError(f"{here}: one of say, tap or until per step")
+        if "repeat" in step and ("say" not in step or not isinstance(step["repeat"], int) or step["repeat"] < 1):
+            raise StoryError(f"{here}: repeat N types the say text N times in one message")
         if "until" in step and not isinstance(step.get("answers"), dict):
             raise StoryError(f"{here}: until needs answers (question id -> what to say or tap)")
         for key in ("expect", "until"):
@@ -202,6 +208,7 @@ class Queue:
         self.base, self.email, self.password = base.rstrip("/"), email, password
         self.http = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
         self.logged_in = False
+        self.csrf = ""
 
     def _get(self, path: str) -> Any:
         with self.http.open(self.base + path, timeout=30) as response:
@@ -217,7 +224,8 @@ class Queue:
             self.base + "/auth/login", data=json.dumps({"email": self.email, "password": self.password}).encode(),
             headers={"Content-Type": "application/json"}, method="POST")
         try:
-            self.http.open(request, timeout=30).close()
+            with self.http.open(request, timeout=30) as response:
+                self.csrf = json.loads(response.read()).get("csrf_token") or ""
         except urllib.error.HTTPError as refused:
             raise _Failed(f"could not log in to the coordinator API as {self.email} ({refused.code})") from None
         self.logged_in = True
@@ -235,6 +243,21 @@ class Queue:
     def detail(self, referral_id: str) -> dict[str, Any]:
         return self._get(f"/coordinator/referrals/{referral_id}")
 
+    def withdraw(self, referral_id: str, name: str) -> list[str]:
+        """Delete the referral as a coordinator does for a patient's withdrawal; what went wrong."""
+        self.login()
+        request = urllib.request.Request(
+            f"{self.base}/coordinator/referrals/{referral_id}", method="DELETE",
+            data=json.dumps({"reason": "patient_withdrawal"}).encode(),
+            headers={"Content-Type": "application/json", "X-CSRF-Token": self.csrf})
+        try:
+            self.http.open(request, timeout=30).close()
+        except urllib.error.HTTPError as refused:
+            return [f"the coordinator could not withdraw the referral ({refused.code})"]
+        if self.find(name, 0):
+            return [f'after the withdrawal, a referral for "{name}" is still in the queue']
+        return []
+
 
 def check_referral(queue: Queue, expect: dict[str, Any]) -> list[str]:
     """What in the queue differs from the story's `referral` expectation."""
@@ -251,6 +274,8 @@ def check_referral(queue: Queue, expect: dict[str, Any]) -> list[str]:
             problems.append(f"expected the referral's {key} {expect[key]}; it is {detail.get(key)}")
     if "levels" in expect and detail.get("spine_levels") != expect["levels"]:
         problems.append(f"expected the referral's spine levels {expect['levels']}; they are {detail.get('spine_levels')}")
+    if expect.get("withdraw"):
+        problems += queue.withdraw(found[0]["id"], name)
     rows = {row["question_id"]: row for row in detail.get("criteria") or []}
     for qid, value in (expect.get("answers") or {}).items():
         got = (rows.get(qid) or {}).get("answer")
@@ -272,7 +297,12 @@ def _send(chat: Gateway, step: dict[str, Any], answer: Any = None) -> Turn:
     what = answer if answer is not None else step
     if isinstance(what, dict) and "tap" in what:
         return chat.tap(_words(what["tap"]))
-    return chat.say(_words(what["say"] if isinstance(what, dict) else what))
+    text = _words(what["say"] if isinstance(what, dict) else what)
+    repeat = step.get("repeat", 1) if answer is None else 1
+    turn = chat.say(text * repeat)
+    if repeat > 1:  # the report shows what was typed, not hundreds of characters
+        turn = Turn(f"{text.strip()} (x{repeat}: {len(text * repeat)} characters)", turn.status, turn.reply)
+    return turn
 
 
 def play(base: str, source: str, story: dict[str, Any], queue: Optional[Queue] = None) -> Result:
@@ -299,6 +329,12 @@ def play(base: str, source: str, story: dict[str, Any], queue: Optional[Queue] =
                 raise _Failed(f"step {number} (patient: {result.turns[-1].said}): " + "; ".join(problems))
         if story.get("referral") is not None:
             problems = check_referral(queue or Queue(base, None, None), story["referral"])
+            if not problems and story["referral"].get("withdraw"):
+                # The withdrawal also closes the patient's chat: nothing more is kept or sent.
+                result.turns.append(chat.say("hello, it's me again"))
+                if result.turns[-1].status != 401:
+                    problems = [f"after the withdrawal the patient's chat still answers ({result.turns[-1].status}); "
+                                "it must be closed (session_unknown)"]
             if problems:
                 raise _Failed("after the conversation, in the coordinators' queue: " + "; ".join(problems))
     except _Failed as failed:

@@ -90,3 +90,12 @@ def test_both_images_that_handle_referrals_carry_the_contract() -> None:
     # actions/ and api/ import contract/ (the referral schema and names); without it neither starts.
     for image in ("actions", "api"):
         assert "COPY contract contract" in (ROOT / "docker" / f"{image}.Dockerfile").read_text(), image
+
+
+def test_the_action_image_holds_every_data_file_the_actions_read_outside_their_folder() -> None:
+    from actions.understanding import RED_FLAG_PATTERNS
+
+    copied = [line.split()[1] for line in (ROOT / "docker" / "actions.Dockerfile").read_text().splitlines()
+              if line.startswith("COPY ")]
+    wanted = RED_FLAG_PATTERNS.relative_to(ROOT).as_posix()
+    assert any(wanted == path or wanted.startswith(path.rstrip("/") + "/") for path in copied), copied

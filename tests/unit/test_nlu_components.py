@@ -357,7 +357,10 @@ def _classifier_red_flag(text: str, entities: List[Dict[str, Any]]) -> _Message:
     # The person's own answer says not sure or no: the form reads it (needs review, advice).
     ("not sure, I haven't seen her since last week", [{"entity": "answer", "value": "unsure"}], "inform"),
     ("no", [{"entity": "answer", "value": "no"}], "inform"),
-    ("yes I think so", [{"entity": "answer", "value": "likely_yes"}], "red_flag_check"),
+    # No word of the body: an answer the form reads ("I think so" to the safety question is a yes there).
+    ("yes I think so", [{"entity": "answer", "value": "likely_yes"}], "inform"),
+    # A possible symptom the rules found (old, explained): the confirming question, never red_flag.
+    ("my toes have been numb from chemo for years", [{"entity": "red_flag_possible", "value": "numbness"}], "red_flag_check"),
     # The classifier alone never ends a screening: it opens the confirming question.
     ("my legs went funny", [], "red_flag_check"),
 ])
@@ -369,6 +372,22 @@ def test_a_classifier_red_flag_needs_a_symptom_unless_it_is_an_answer_or_a_quest
     if expected != "red_flag":
         assert [r["name"] for r in message.get("intent_ranking")][:1] == [expected]
         assert "red_flag" not in [r["name"] for r in message.get("intent_ranking")]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # A contact name the classifier took for a check (a story found it): an answer.
+    ("Wren Withdrawn", "inform"),
+    ("who gets my name?", "faq"),
+    # Words of the body: the classifier's own check stays, asked once.
+    ("my legs feel odd", "red_flag_check"),
+])
+def test_the_classifiers_own_check_needs_words_of_the_body(text: str, expected: str) -> None:
+    message = _Message(data={"text": text})
+    message.set("intent", {"name": "red_flag_check", "confidence": 0.6})
+    message.set("intent_ranking", [{"name": "red_flag_check", "confidence": 0.6}, {"name": "inform", "confidence": 0.3}])
+    message.set("entities", [])
+    [message] = RedFlagNeedsASymptom.create({}, None, None, None).process([message])  # type: ignore[arg-type]
+    assert message.get("intent")["name"] == expected
 
 
 def test_red_flag_needs_a_symptom_runs_before_red_flag_intent() -> None:
