@@ -54,15 +54,15 @@ CONFIRM = "confirm"    # symptom-like but uncertain: one confirming question
 READERS_FILE = Path(__file__).resolve().parent / "readers.yml"
 RED_FLAG_PATTERNS = Path(__file__).resolve().parents[1] / "nlu" / "patterns" / "red_flags.yml"
 READER_KEYS = frozenset({
-    "ecog", "ecog_number_words",
+    "ecog", "ecog_number_words", "ecog_kps", "kps_to_ecog", "ecog_range",
     "not_a_pain_number_after", "not_a_pain_number_before", "pain_corrected", "pain_earlier", "pain_now",
     "results_pending", "age_figure_of_speech", "question_opening", "cord_yes", "cord_no", "pain_scale", "ordinal_choice", "ordinal_places",
     "age_of_someone_else", "visceral_organ_yes", "male", "male_patient_relations",
     "pregnancy_not_possible", "pregnancy_not_possible_from_age", "pregnancy_yes", "pregnancy_untested", "pregnancy_could_be", "pregnancy_discuss",
-    "pregnancy_no_hedged", "breastfeeding_yes", "breastfeeding_no", "visceral_organs", "visceral_bones_only",
+    "pregnancy_no_hedged", "pregnancy_signs", "breastfeeding_yes", "breastfeeding_no", "breastfeeding_mixed", "visceral_organs", "visceral_bones_only",
     "visceral_organ_origin", "visceral_organ_origin_after", "visceral_organ_clear", "visceral_organ_denied",
-    "radiation_elsewhere", "radiation_other_part", "radiation_words", "radiation_named", "place_not_painful", "place_correction", "place_bare_after_correction", "place_bare_regions", "spine_words_only", "pain_words", "radiation_none", "radiation_where_unknown", "spine_mets_words", "spine_mets_found",
-    "attend_yes", "attend_no", "attend_unsure", "respondent_caregiver", "respondent_self", "respondent_self_weak",
+    "radiation_elsewhere", "radiation_other_part", "radiation_words", "radiation_named", "place_not_painful", "place_correction", "place_bare_after_correction", "place_bare_regions", "spine_everywhere", "spine_words_only", "pain_words", "radiation_none", "radiation_where_unknown", "spine_mets_words", "spine_mets_found",
+    "attend_yes", "attend_no", "attend_unsure", "attend_conclusion_yes", "respondent_caregiver", "respondent_self", "respondent_self_weak",
     "age_adult_words", "age_minor_words", "asks_meaning", "asks_meaning_said", "asks_if_counts", "recent_words", "function_flags", "labels",
 })
 NEGATIONS = ("can't", "cant", "cannot", "can not", "couldn't", "not", "no longer", "don't", "dont", "unable to",
@@ -223,6 +223,20 @@ def read_ecog_description(text: str) -> Any:
         return None
     totals = [sum(column) for column in zip(*rows)]
     return max(range(len(totals)), key=lambda level: (totals[level], level))
+
+
+def read_ecog_figure(text: str) -> Optional[int]:
+    """A Karnofsky score as its ECOG grade, or the higher of two grades given
+    as a range; always read back (sealed rounds 11-12)."""
+    data = cues()
+    lowered = text.lower()
+    kps = re.search(data["ecog_kps"], lowered)
+    if kps:
+        return int(data["kps_to_ecog"][int(kps.group("n"))])
+    grades = re.search(data["ecog_range"], lowered)
+    if grades:
+        return max(int(g) for g in grades.groups() if g is not None)
+    return None
 
 
 def read_ecog_number(message: ParsedMessage) -> Optional[int]:
@@ -403,10 +417,10 @@ def understand(question: Any, message: ParsedMessage, respondent: Optional[str] 
         stage = None
     if stage == URGENT:
         return Reading(red_flag=URGENT)
-    if stage is None and asks_back(message.text):
+    if stage is None and asks_back(message.text) and not _answered_before_asking(message):
         return Reading()
     value, sure = _typed_value(question, message, buttons, respondent)
-    if sure and value is not None and asks_if_counts(message.text):
+    if sure and value is not None and (asks_if_counts(message.text) or (asks_back(message.text) and stage is None)):
         sure = False  # "adrenal gland, does that count?": read back, not taken as said
     if value is not None and not question.accepts(value):
         value, sure = None, True  # e.g. "not sure" to "for yourself or someone else?": asked again
@@ -472,6 +486,17 @@ def _one_unmarked_question(text: str) -> bool:
     return len(sentences) == 1 and bool(re.match(cues()["question_opening"], sentences[0].lower()))
 
 
+def _answered_before_asking(message: ParsedMessage) -> bool:
+    """An answer, then a question back in the same sentence ("yes on T6, why
+    does that matter?", sealed round 12): the answer counts, read back."""
+    comma = message.text.find(",")
+    if comma < 0:
+        return False
+    return any(e.get("end") is not None and int(e["end"]) <= comma
+               and (e.get("entity") in ("spine_level", "spine_region") or (e.get("entity") == "answer" and e.get("value") in ("yes", "no")))
+               for e in message.entities)
+
+
 def asks_if_counts(text: str) -> bool:
     """An answer offered as a question: "adrenal gland, does that count?"."""
     return _all_questions(text) and bool(re.search(cues()["asks_if_counts"], text.lower()))
@@ -482,6 +507,7 @@ MONTHS = r"(?:january|february|march|april|may|june|july|august|september|octobe
 WEEKDAYS = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekend)"
 COMING_BIRTHDAY = re.compile(r"\s+(?:(?:come|this\s+coming|next)\s+(?:the\s+)?" + MONTHS + r"|(?:this\s+coming|next|on|this)\s+" + WEEKDAYS
                              + r"|next\s+(?:month|week)|in\s+(?:a\s+)?(?:few|couple\s+of|two|three)\s+(?:weeks|days|months)|tomorrow)\b")
+FUTURE_AGE = re.compile(r"\s+(?:in|come|this|next|on|by)\s+(?:the\s+)?(?:" + MONTHS + "|" + WEEKDAYS + r"|month|week|year)\b")
 # "73 and a half": an age counts whole years, but the number reader rounds
 # a half up (right for a pain score), so one is taken off.
 HALF_YEAR = re.compile(r"\band\s+a\s+half\b")
@@ -544,6 +570,11 @@ def read_age_words(message: ParsedMessage, respondent: Optional[str] = None) -> 
         now = AGE_NOW.search(lowered)
         if now and int(now.group(1) or now.group(2)) in ages | numbers:
             return int(now.group(1) or now.group(2)), False  # "83 in May, so 82 still": read back
+        # "73, 74 in March": the age said of a birthday to come is not the age now (sealed round 12).
+        coming = {_as_int(e.get("value")) for e in said if FUTURE_AGE.match(lowered[int(e.get("end") or 0):])}
+        left = (ages | numbers) - coming
+        if coming and len(left) == 1:
+            return next(iter(left)), False
         return max(ages or numbers), False
     if not ages and not numbers and message.first("age") is None:
         if _has(message.text, cues()["age_minor_words"]):
@@ -564,6 +595,8 @@ def read_pregnancy_words(message: ParsedMessage) -> tuple[Any, bool]:
         return "yes", True
     if _has(text, data["pregnancy_untested"]):
         return UNKNOWN, False  # "I don't think so but I haven't done a test": read back
+    if _has(text, data["pregnancy_signs"]):
+        return "could_be", True  # "I don't think so but my period is late" (sealed round 12)
     if _has(text, data["pregnancy_no_hedged"]):
         return "no", False
     if _has(text, data["pregnancy_could_be"]):
@@ -576,7 +609,12 @@ def read_pregnancy_words(message: ParsedMessage) -> tuple[Any, bool]:
 
 def read_breastfeeding_words(message: ParsedMessage) -> tuple[Any, bool]:
     data = cues()
-    if says_male(message.text) or _has(message.text, data["breastfeeding_no"]):
+    if says_male(message.text):
+        return "no", True
+    # Both: "combo feeding, formula and breast" still breastfeeds (sealed round 11).
+    if _has(message.text, data["breastfeeding_mixed"]):
+        return "yes", True
+    if _has(message.text, data["breastfeeding_no"]):
         return "no", True
     if _has(message.text, data["breastfeeding_yes"]):
         return "yes", True
@@ -596,8 +634,11 @@ def read_visceral_words(message: ParsedMessage) -> tuple[Any, bool]:
     # round 6: "it started in my lung but hasn't gone to any other organs").
     if _has(message.text, data["visceral_bones_only"]) and message.first("answer") != "unsure":
         return "no", True
-    if message.first("answer") == "unsure" or message.intent == "dont_know" or re.search(data["results_pending"], message.text.lower()):
+    if message.first("answer") == "unsure" or re.search(data["results_pending"], message.text.lower()):
         return UNKNOWN, True
+    # The classifier's "don't know" yields to an organ named as a spread
+    # ("brain, they did gamma knife", sealed round 12), read back.
+    guessed_unsure = message.intent == "dont_know"
     lowered = _lower(message.text)
     spread, clear = [], []
     for organ in data["visceral_organs"]:
@@ -611,7 +652,9 @@ def read_visceral_words(message: ParsedMessage) -> tuple[Any, bool]:
             else:
                 spread.append(organ)
     if spread:
-        return "yes", message.first("answer") not in ("likely_yes", "likely_no")
+        return "yes", message.first("answer") not in ("likely_yes", "likely_no") and not guessed_unsure
+    if guessed_unsure:
+        return UNKNOWN, True
     if clear:
         return "no", True
     return None, True
@@ -676,6 +719,14 @@ def places_that_hurt(message: ParsedMessage) -> ParsedMessage:
     def names_a_place(a: int, b: int) -> bool:
         return any(e.get("start") is not None and a <= int(e["start"]) < b for e in places)
 
+    # "my whole spine is full of it but the sore bit is mid back": a place
+    # told in contrast as the one that hurts is the answer (sealed round 12).
+    said_to_hurt = [(a, b) for a, b in clauses[1:] if re.match(r"(?:but|though|although)\b", lowered[a:b])
+                    and re.search(cues()["pain_words"], lowered[a:b]) and names_a_place(a, b)]
+    if said_to_hurt and any(e.get("start") is not None and int(e["start"]) < said_to_hurt[-1][0] for e in places):
+        a, b = said_to_hurt[-1]
+        return ParsedMessage(message.text, message.intent, tuple(
+            e for e in message.entities if e not in places or (e.get("start") is not None and a <= int(e["start"]) < b)))
     painless = []
     for index, (a, b) in enumerate(clauses):
         if re.search(cues()["place_not_painful"], lowered[a:b]):
@@ -736,6 +787,12 @@ def read_spine_mets_words(message: ParsedMessage) -> tuple[Any, bool]:
 
 def read_attend_words(message: ParsedMessage) -> tuple[Any, bool]:
     data = cues()
+    # The last clause after "so" or "but" decides when it says yes: "eight
+    # hours to Edmonton, but I could stay with my sister, so yes I think I
+    # could manage" (sealed round 12). Read back like every attend answer.
+    ending = re.split(r"\b(?:so|but)\b", message.text.lower())[-1]
+    if ending != message.text.lower() and _has(ending, data["attend_conclusion_yes"]) and not _has(ending, data["attend_no"]):
+        return "yes", False
     if _has(message.text, data["attend_no"]):
         return "no", False
     if _has(message.text, data["attend_yes"]):
@@ -809,6 +866,8 @@ def _typed_value(question: Any, message: ParsedMessage, buttons: Sequence[Button
         message = places_of_radiation(places_after_correction(message))
     if qid == "spine_region":
         message = places_that_hurt(places_after_correction(message))
+        if not _spine_places(message) and _has(message.text, cues()["spine_everywhere"]):
+            return UNKNOWN, True  # "all over honestly": the study team asks where (sealed rounds 11-12)
     placed = ordinal_choice(message.text, buttons)
     if placed is not None:
         return _button_value(answer_type, placed.value), False
@@ -829,6 +888,9 @@ def _typed_value(question: Any, message: ParsedMessage, buttons: Sequence[Button
         if score is not None:
             return score, sure
     if answer_type == "ecog":
+        figure = read_ecog_figure(message.text)
+        if figure is not None:
+            return figure, False
         grade = read_ecog_number(message)
         if grade is not None:
             return grade, True

@@ -44,6 +44,12 @@ def _same(question: Any, got: Any, want: Any, trial: Any = None) -> bool:
         return True
     if trial is not None and want == "other" and question.answer_type == "cancer":
         return _result(trial, question.id, got) == _result(trial, question.id, want)
+    # "I'm 68, no" read as not applicable (past the age of pregnancy): the same as no.
+    if question.id in ("pregnancy", "breastfeeding") and sorted(map(str, (got, want))) == ["no", "not_applicable"]:
+        return True
+    # An age labelled only "adult" ("she's around 60") and read as 60: the same criterion result.
+    if trial is not None and want in ("adult", "minor") and isinstance(got, int) and question.id == "age":
+        return _result(trial, question.id, got) == _result(trial, question.id, want)
     return False
 
 

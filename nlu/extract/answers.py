@@ -71,6 +71,11 @@ class AnswerRules:
         hedges = [cue for cue in cues if cue.category == "hedge"]
         corrected = any(cue.category == "correction" for cue in cues)
 
+        if polar and unsure and unsure[0].start < polar[0].start and all(cue.category in ("aux_yes", "aux_no") for cue in polar):
+            # "unsure, I'll have to ask her oncologist": "I'll" after a plain
+            # "unsure" is no stance (sealed round 11); "I am right now, I
+            # don't know if I should keep going" still is.
+            return _entity("unsure", unsure[0], unsure[0], doc)
         if polar:
             sides = {"yes" if cue.category in YES_SIDE else "no" for cue in polar}
             if len(sides) > 1 and not corrected:

@@ -50,6 +50,7 @@ class NumberRules:
         self.units: Dict[str, int] = {str(k): int(v) for k, v in words["units"].items()}
         self.tens: Dict[str, int] = {str(k): int(v) for k, v in words["tens"].items()}
         self.hundreds = [str(h) for h in words.get("hundred", [])]
+        self.after_tens: Dict[str, int] = {str(k): int(v) for k, v in (words.get("units_after_tens") or {}).items()}
         self.one_not_after = {str(w).lower() for w in data.get("one_not_after", [])}
         self.one_not_before = {str(w).lower() for w in data.get("one_not_before", [])}
 
@@ -57,8 +58,11 @@ class NumberRules:
         digit_units = _alternation(k for k, v in self.units.items() if 1 <= v <= 9)
         tens = _alternation(self.tens)
         hundred = _alternation(self.hundreds)
-        word = rf"(?:{hundred}|{tens}(?:[\s-]+{digit_units})?|{unit})"
-        single = rf"(?:\d+(?:\.\d+)?|{word})(?:\s+and\s+a\s+half)?"
+        sounds = _alternation(self.after_tens) if self.after_tens else "(?!)"
+        after_tens = rf"(?:{digit_units}|[1-9](?!\d)|{sounds}(?=\s*(?:[.,!?;]|$)))"
+        word = rf"(?:{hundred}|{tens}(?:[\s-]+{after_tens})?|{unit})"
+        # "5o": a letter o typed for a zero.
+        single = rf"(?:\d+(?:\.\d+)?|[1-9][oO]|{word})(?:\s+and\s+a\s+half)?"
         # A number ends at a non-word character, or at an age unit ("72yo").
         # "fiveish", "5ish": about five.
         bounded = rf"(?<![\w.])(?:{single})(?:(?![\w])|(?=(?:yo|y/o|yrs?|years?|ish)\b))"
@@ -104,6 +108,8 @@ class NumberRules:
         half = 0.0
         if re.search(r"\s+and\s+a\s+half$", text):
             half, text = 0.5, re.sub(r"\s+and\s+a\s+half$", "", text)
+        if re.fullmatch(r"[1-9]o", text):
+            text = text[0] + "0"
         try:
             return float(text) + half
         except ValueError:
@@ -117,6 +123,8 @@ class NumberRules:
                 total += self.tens[part]
             elif part in self.units:
                 total += self.units[part]
+            elif total and (part.isdigit() or part in self.after_tens):
+                total += int(part) if part.isdigit() else self.after_tens[part]
             else:
                 return None
         return float(total) + half

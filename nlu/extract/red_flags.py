@@ -160,11 +160,22 @@ class RedFlagRules:
             and keep(p.flag, m.start(), m.end())
         ]
         # Several patterns often match one phrase: keep the longest per flag.
+        # A shorter one that says more widens it: one that tells a loss
+        # ("cannot make the pee" + "pee, only small drops", sealed round 11),
+        # so its own "cannot" is part of the finding and does not deny it; a
+        # definite one inside a possible one ("pain like a tight band around
+        # my chest") keeps the finding definite.
         found.sort(key=lambda c: (-(c.end - c.start), c.start))
         kept: List[Candidate] = []
         for cand in found:
-            if not any(k.flag == cand.flag and overlaps(cand.start, cand.end, k.start, k.end) for k in kept):
+            same = [i for i, k in enumerate(kept) if k.flag == cand.flag and overlaps(cand.start, cand.end, k.start, k.end)]
+            if not same:
                 kept.append(cand)
+                continue
+            k = kept[same[0]]
+            if (cand.loss and not k.loss) or (k.possible and not cand.possible):
+                kept[same[0]] = Candidate(k.flag, min(k.start, cand.start), max(k.end, cand.end), k.listable,
+                                          k.loss or cand.loss, k.possible and cand.possible)
         return sorted(kept, key=lambda c: (c.start, c.flag))
 
     def find(self, text: str, doc: Doc, context: DocContext) -> List[Entity]:
@@ -235,6 +246,13 @@ class RedFlagRules:
         start, end = sentence_of(cand.start) if sentence_of else (0, len(text))
         sentence = text[start:cand.start] + " " + text[cand.end:end]
         third = any(r.search(sentence) for r in self.third_person_when if r is not None)
+        # Two people of the helper's named ("that was my uncle ..., my dad is
+        # fine", sealed round 12): which one is the patient is not known, so
+        # it is asked about once.
+        named = {re.sub(r"[''’]?s$", "", m.group().lower().split()[-1])
+                 for r in self.other_person_when if r is not None for m in r.finditer(text)}
+        if len(named) > 1:
+            return THIRD_PERSON_ROLE
         own = any(r.search(sentence) and not any(t.search(m.group()) for t in self.third_person_when if t is not None)
                   for r in self.other_person_when if r is not None for m in r.finditer(sentence))
         return THIRD_PERSON_ROLE if third and not own else OTHER_PERSON_ROLE
@@ -253,9 +271,16 @@ class RedFlagRules:
             r.search(sentence) for r in self.still_urgent_when if r is not None)
 
     def _dated(self, text: str, cand: Candidate, sentence_of: Optional[SentenceOf]) -> bool:
-        """Its own sentence says when it started or that it is new or worse."""
+        """Its own sentence says when it started or that it is new or worse, or
+        the next one does of "it" ("Is numbness ... something to worry about?
+        It started two days ago", sealed round 11)."""
         start, end = sentence_of(cand.start) if sentence_of else (0, len(text))
-        return any(r.search(text[start:end]) for r in self.still_urgent_when if r is not None)
+        told = text[start:end]
+        if sentence_of is not None and end < len(text):
+            following = text[end:].lstrip(" .!?")
+            if re.match(r"(?:it|this|that|they|mine)\b", following, re.IGNORECASE):
+                told += " " + text[slice(*sentence_of(len(text) - len(following)))]
+        return any(r.search(told) for r in self.still_urgent_when if r is not None)
 
     def _doubted(self, text: str, cand: Candidate, sentence_of: Optional[SentenceOf]) -> bool:
         """Old, stable or explained, unless its own sentence says new or worse."""

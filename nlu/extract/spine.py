@@ -65,11 +65,16 @@ class SpineRules:
         self.not_after: List[str] = [str(w).lower() for w in levels.get("not_after", [])]
         self.spoken_letters: Dict[str, str] = {str(k).lower(): str(v) for k, v in (levels.get("spoken_letters") or {}).items()}
         self.spoken_numbers: Dict[str, int] = {str(k).lower(): int(v) for k, v in (levels.get("spoken_numbers") or {}).items()}
+        self.not_before_digits = {str(w).lower() for w in levels.get("spoken_letters_not_before_digits", [])}
         self.spoken_re = None
         if self.spoken_letters and self.spoken_numbers:
             said = "|".join(sorted(map(re.escape, self.spoken_letters), key=len, reverse=True))
             numbers = "|".join(sorted(map(re.escape, self.spoken_numbers), key=len, reverse=True))
-            self.spoken_re = re.compile(rf"(?<![\w'])(?P<l>{said})[\s-]+(?P<n>{numbers})(?![\w'-])", re.IGNORECASE)
+            # A spoken letter before a digit too ("el 4", "tee 8"; sealed round 12).
+            said_with_digits = "|".join(sorted((re.escape(k) for k in self.spoken_letters if k not in self.not_before_digits),
+                                               key=len, reverse=True))
+            self.spoken_re = re.compile(rf"(?<![\w'])(?:(?P<l>{said})[\s-]+(?P<n>{numbers})|(?P<dl>{said_with_digits})[\s-]+"
+                                        rf"(?P<d>[1-9]|1[0-2]))(?![\w'-])", re.IGNORECASE)
         letter = "(?:" + "|".join(sorted((re.escape(k) for k in self.letters), key=len, reverse=True)) + ")"
         joiner = "(?:" + "|".join(re.escape(j) for j in levels["range_joiners"]) + ")"
         code = r"\s?-?\s?"
@@ -95,10 +100,14 @@ class SpineRules:
             found.extend(Entity("spine_region", region, match.start(), match.end()) for region in regions)
         if self.spoken_re is not None:
             for match in self.spoken_re.finditer(text):
-                segment = self.spoken_letters[match.group("l").lower()]
-                level = Level(segment, self.spoken_numbers[match.group("n").lower()])
+                letter = match.group("l") or match.group("dl")
+                segment = self.spoken_letters[letter.lower()]
+                number = int(match.group("d")) if match.group("d") else self.spoken_numbers[match.group("n").lower()]
+                level = Level(segment, number)
                 if level.number > int(self.segments[segment]["count"]):
                     continue
+                if any(e.start < match.end() and match.start() < e.end for e in found):
+                    continue  # "T 11": a code already read
                 found.append(Entity("spine_level", level.code(), match.start(), match.end()))
                 found.append(Entity("spine_region", self.segments[segment]["region"], match.start(), match.end()))
         return found

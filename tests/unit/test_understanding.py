@@ -680,3 +680,82 @@ def test_a_birthday_this_week_is_the_age_before_it_read_back() -> None:
     assert said.value == 17 and not said.sure
     born = reading("age", "b. 1960")
     assert isinstance(born.value, int) and born.value >= 65 and not born.sure
+
+
+# --- round 11 and 12 failure classes (new wordings) ----------------------------
+
+@pytest.mark.parametrize("question,text", [
+    ("red_flags", "since last night she can't make any pee come, only a few drops"),
+    ("red_flags", "my right foot drags and slaps the floor since monday"),
+    ("red_flags", "I can't pull my toes up on the left, new this week"),
+    ("red_flags", "my legs have been week since thursday"),
+    ("red_flags", "I can only walk about ten steps now, worse since friday"),
+    ("pregnancy", "no. I can't control when I wee any more, started two days ago"),
+    ("red_flags", "a pain goes from my back round to my belly, new this week"),
+    ("red_flags", "I'm walking shakily since the weekend"),
+])
+def test_round11_and_12_emergencies_are_caught(question: str, text: str) -> None:
+    respondent = "caregiver" if text.startswith(("since last night she", "he")) else "self"
+    assert reading(question, text, respondent=respondent).red_flag == URGENT
+
+
+@pytest.mark.parametrize("question,text,respondent", [
+    ("red_flags", "no, it's my aunt who has numb feet, my mum has none of that", "caregiver"),
+    (None, "hello, I'm numb after hearing all the news, what is this study?", "self"),
+    (None, "my husband can't walk far because of his emphysema, he gets out of breath", "caregiver"),
+    ("pregnancy", "no. the skin on my chest is tingly where they aimed the radiation", "self"),
+    ("red_flags", "my knees go weak whenever I see the bill, ha", "self"),
+    ("red_flags", "nope, only new pain around my ribs", "self"),
+])
+def test_round11_and_12_look_alikes_are_not_urgent(question: Optional[str], text: str, respondent: str) -> None:
+    assert reading(question, text, respondent=respondent).red_flag != URGENT
+
+
+def test_pain_around_the_ribs_is_asked_about_once() -> None:
+    assert reading("red_flags", "a burning pain around my ribs on the right side").red_flag == CONFIRM
+
+
+def test_a_symptom_asked_about_and_dated_in_the_next_sentence_is_asked_never_dropped() -> None:
+    assert reading("breastfeeding", "No. Is tingling in my legs normal? It started yesterday").red_flag == CONFIRM
+
+
+@pytest.mark.parametrize("question,text,value", [
+    ("age", "I'm seventy for", 74),
+    ("age", "fifty 8", 58),
+    ("age", "6o", 60),
+    ("age", "81, 82 in november", 81),
+    ("pain_score", "fife out of 10", 5),
+    ("performance_status", "she looks after herself but spends most of the day lying down", 3),
+    ("performance_status", "I do everything apart from heavy lifting", 1),
+    ("performance_status", "everything as before, just slower", 1),
+    ("performance_status", "capable of all self care but unable to do any work, up most of the day", 2),
+    ("performance_status", "I walk the dog and do the garden", 0),
+    ("performance_status", "in bed mostly and needs help with nearly everything", 4),
+    ("performance_status", "my Karnofsky score was 80", 1),
+    ("performance_status", "between 2 and 3", 3),
+    ("visceral_metastases", "just the lymph nodes", "no"),
+    ("prior_spine_radiation", "I'm going to start it next month", "no"),
+    ("prior_spine_radiation", "not sure, I've had so much treatment I lost track", "unknown"),
+    ("pregnancy", "probably not, but I missed my period", "could_be"),
+    ("pregnancy", "that's a personal question", "prefer_discuss"),
+    ("respondent", "I'm a care aide doing this for a resident", "caregiver"),
+    ("spine_region", "el 3", ["lumbar"]),
+    ("spine_region", "it hurts all over", "unknown"),
+    ("spine_region", "it's spread through my whole spine but the pain is in my low back", ["lumbar"]),
+    ("primary_cancer", "they called it Kahler disease", "myeloma"),
+    ("cord_compression_told", "what's cord compression exactly?", None),
+    ("able_to_attend", "it's a five hour drive, but I can stay at my son's, so yes", "yes"),
+    ("able_to_attend", "only if it's close to home", "unknown"),
+])
+def test_round11_and_12_answer_classes(question: str, text: str, value: Any) -> None:
+    assert reading(question, text).value == value
+
+
+def test_an_organ_named_beside_a_guessed_dont_know_is_a_spread_read_back() -> None:
+    said = reading("visceral_metastases", "lungs, they did a biopsy", intent="dont_know")
+    assert said.value == "yes" and not said.sure
+
+
+def test_an_answer_before_a_question_back_counts_read_back() -> None:
+    said = reading("prior_spine_radiation", "yes at L2, why do you ask?")
+    assert said.value == ["lumbar"] and not said.sure
