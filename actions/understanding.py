@@ -62,7 +62,7 @@ READER_KEYS = frozenset({
     "pregnancy_no_hedged", "pregnancy_signs", "breastfeeding_yes", "breastfeeding_no", "breastfeeding_mixed", "visceral_organs", "visceral_bones_only",
     "visceral_organ_origin", "visceral_organ_origin_after", "visceral_organ_clear", "visceral_organ_denied",
     "radiation_elsewhere", "radiation_other_part", "radiation_words", "radiation_named", "place_not_painful", "place_correction", "place_bare_after_correction", "place_bare_regions", "spine_everywhere", "spine_words_only", "pain_words", "radiation_none", "radiation_where_unknown", "spine_mets_words", "spine_mets_found",
-    "attend_yes", "attend_no", "attend_unsure", "attend_conclusion_yes", "respondent_caregiver", "respondent_self", "respondent_self_weak",
+    "attend_yes", "attend_no", "attend_unsure", "attend_conclusion_yes", "attend_undecided", "respondent_caregiver", "respondent_self", "respondent_self_weak",
     "age_adult_words", "age_minor_words", "asks_meaning", "asks_meaning_said", "asks_if_counts", "recent_words", "function_flags", "labels",
 })
 NEGATIONS = ("can't", "cant", "cannot", "can not", "couldn't", "not", "no longer", "don't", "dont", "unable to",
@@ -298,6 +298,10 @@ def read_pain_number(message: ParsedMessage) -> tuple[Optional[int], bool]:
         earlier = [v for v, c in clause.items() if re.search(data["pain_earlier"], c)]
         if now and earlier:
             return max(now), False
+        # "4, it used to be 8 before the morphine": the number not told of the past (sealed round 13).
+        rest = [v for v in clause if v not in earlier]
+        if earlier and rest:
+            return max(rest), False
     # The question asks for the worst: "from a 9 down to a 4" is 9 (read back).
     return max(values), len(values) == 1
 
@@ -507,6 +511,8 @@ MONTHS = r"(?:january|february|march|april|may|june|july|august|september|octobe
 WEEKDAYS = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekend)"
 COMING_BIRTHDAY = re.compile(r"\s+(?:(?:come|this\s+coming|next)\s+(?:the\s+)?" + MONTHS + r"|(?:this\s+coming|next|on|this)\s+" + WEEKDAYS
                              + r"|next\s+(?:month|week)|in\s+(?:a\s+)?(?:few|couple\s+of|two|three)\s+(?:weeks|days|months)|tomorrow)\b")
+DURATION_AFTER = re.compile(r"\s*(?:weeks?|days?|months?|wks?)\b")
+UNTIL_BIRTHDAY = re.compile(r"\s*(?:weeks?|days?|months?|wks?)\s+(?:off|short\s+of|shy\s+of|away\s+from|until|till|til|to)\b")
 FUTURE_AGE = re.compile(r"\s+(?:in|come|this|next|on|by)\s+(?:the\s+)?(?:" + MONTHS + "|" + WEEKDAYS + r"|month|week|year)\b")
 # "73 and a half": an age counts whole years, but the number reader rounds
 # a half up (right for a pain score), so one is taken off.
@@ -530,6 +536,14 @@ def read_respondent(message: ParsedMessage) -> tuple[Any, bool]:
         return ("self", True) if _first_at(text, data["respondent_self_weak"]) is not None else (None, True)
     if own is None or helper is None:
         return ("caregiver" if own is None else "self"), True
+    # "I tapped myself by mistake, it's for my sister": what follows the last
+    # correction decides (sealed round 13), read back.
+    corrected = [m.end() for m in re.finditer(data["place_correction"], text.lower())]
+    if corrected:
+        after = text[corrected[-1]:]
+        later_helper, later_own = _first_at(after, data["respondent_caregiver"]), _first_at(after, data["respondent_self"])
+        if (later_helper is None) != (later_own is None):
+            return ("caregiver" if later_own is None else "self"), False
     contrast = CONTRAST.search(text.lower())
     if contrast and _first_at(text[contrast.end():], data["respondent_self"]) is not None:
         return "self", True
@@ -556,10 +570,19 @@ def read_age_words(message: ParsedMessage, respondent: Optional[str] = None) -> 
         return not re.search(cues()["age_of_someone_else"], before)
 
     ages = {v for v in (_as_int(e.get("value")) for e in message.entities if e.get("entity") == "age" and own(e)) if v is not None}
-    numbers = {v for v in (_as_int(e.get("value")) for e in message.entities if e.get("entity") == "number" and own(e))
+    # "70 in two weeks": a duration is no age.
+    numbers = {v for v in (_as_int(e.get("value")) for e in message.entities if e.get("entity") == "number" and own(e)
+                           and not DURATION_AFTER.match(lowered[int(e.get("end") or 0):]))
                if v is not None and 0 < v < 120}
     said = [e for e in message.entities if e.get("entity") in ("age", "number") and own(e) and _as_int(e.get("value"))]
     others = [e for e in message.entities if e.get("entity") in ("age", "number") and not own(e)]
+    durations = [e for e in said if e.get("entity") == "number" and DURATION_AFTER.match(lowered[int(e.get("end") or 0):])]
+    if durations and not ages and len(numbers) == 1:
+        # "3 months off 70": the birthday to come, less one; "70, diagnosed 2 months ago": 70. Read back.
+        age = next(iter(numbers))
+        until = any(UNTIL_BIRTHDAY.match(lowered[int(e.get("end") or 0):]) for e in durations) or any(
+            COMING_BIRTHDAY.match(lowered[int(e.get("end") or 0):]) for e in said if _as_int(e.get("value")) == age)
+        return (age - 1 if until else age), False
     if HALF_YEAR.search(lowered) and len(ages | numbers) == 1 and not others:
         return next(iter(ages | numbers)) - 1, True
     if others and len(ages | numbers) == 1:
@@ -653,8 +676,8 @@ def read_visceral_words(message: ParsedMessage) -> tuple[Any, bool]:
                 spread.append(organ)
     if spread:
         return "yes", message.first("answer") not in ("likely_yes", "likely_no") and not guessed_unsure
-    if guessed_unsure:
-        return UNKNOWN, True
+    if guessed_unsure and message.first("answer") not in ("yes", "no", "likely_yes", "likely_no"):
+        return UNKNOWN, True  # a hedged stance ("i dont think so") is left to the shared readers
     if clear:
         return "no", True
     return None, True
@@ -791,6 +814,8 @@ def read_attend_words(message: ParsedMessage) -> tuple[Any, bool]:
     # hours to Edmonton, but I could stay with my sister, so yes I think I
     # could manage" (sealed round 12). Read back like every attend answer.
     ending = re.split(r"\b(?:so|but)\b", message.text.lower())[-1]
+    if _has(message.text, data["attend_undecided"]):
+        return UNKNOWN, True
     if ending != message.text.lower() and _has(ending, data["attend_conclusion_yes"]) and not _has(ending, data["attend_no"]):
         return "yes", False
     if _has(message.text, data["attend_no"]):
@@ -816,6 +841,12 @@ def read_cancer_words(message: ParsedMessage) -> tuple[Any, bool]:
         if len({k.get("value") for k in kinds}) == 1:
             return kinds[0].get("value"), True
     if len({k.get("value") for k in kinds}) > 1:
+        # "lung. well actually no, sorry, mine was breast": the cancer after the
+        # last correction (sealed round 13), read back.
+        corrected = [m.end() for m in re.finditer(cues()["place_correction"], lowered)]
+        after_correction = [k for k in kinds if corrected and int(k.get("start") or 0) >= corrected[-1]]
+        if len({k.get("value") for k in after_correction}) == 1:
+            return after_correction[0].get("value"), False
         started = re.search(r"\b(?:started|began|begun|start|originally|primary|came\s+from)\b", lowered)
         if started:
             after = [k for k in kinds if int(k.get("start") or 0) >= started.start()]

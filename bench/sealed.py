@@ -50,6 +50,8 @@ def _same(question: Any, got: Any, want: Any, trial: Any = None) -> bool:
     # An age labelled only "adult" ("she's around 60") and read as 60: the same criterion result.
     if trial is not None and want in ("adult", "minor") and isinstance(got, int) and question.id == "age":
         return _result(trial, question.id, got) == _result(trial, question.id, want)
+    if trial is not None and got in ("adult", "minor") and isinstance(want, int) and question.id == "age":
+        return _result(trial, question.id, got) == _result(trial, question.id, want)  # "a teenager, fifteen": minor
     return False
 
 

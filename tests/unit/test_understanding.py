@@ -759,3 +759,55 @@ def test_an_organ_named_beside_a_guessed_dont_know_is_a_spread_read_back() -> No
 def test_an_answer_before_a_question_back_counts_read_back() -> None:
     said = reading("prior_spine_radiation", "yes at L2, why do you ask?")
     assert said.value == ["lumbar"] and not said.sure
+
+
+# --- round 13 failure classes (new wordings) -----------------------------------
+
+@pytest.mark.parametrize("question,text", [
+    ("red_flags", "since friday I can't stand up on my heels"),
+    ("red_flags", "yesterday I had to use my wife's walker to get to the bathroom"),
+    ("performance_status", "he was fine until monday, now he can barely get across the dining room"),
+    ("red_flags", "the outside of my calves has lost all feeling since yesterday"),
+    ("red_flags", "I keep not getting to the toilet in time since the weekend"),
+    ("red_flags", "I stumbled three times today"),
+])
+def test_round13_emergencies_are_caught(question: str, text: str) -> None:
+    respondent = "caregiver" if text.startswith("he ") else "self"
+    assert reading(question, text, respondent=respondent).red_flag == URGENT
+
+
+@pytest.mark.parametrize("question,text", [
+    ("spine_region", "my low back, but it doesn't go round to my tummy"),
+    ("able_to_attend", "yes. my fingers went numb skating without mitts, they warmed back up"),
+    ("age", "58 and I go weak in the knees over chocolate"),
+    (None, "ha, my son almost wet himself laughing at my typing"),
+])
+def test_round13_look_alikes_are_not_urgent(question: Optional[str], text: str) -> None:
+    assert reading(question, text).red_flag != URGENT
+
+
+@pytest.mark.parametrize("question,text,value", [
+    ("respondent", "oops I pressed myself by mistake, it's for my brother", "caregiver"),
+    ("age", "65 in three weeks", 64),
+    ("age", "two months off 80", 79),
+    ("pain_score", "3 now, it used to be a 9 before the nerve block", 3),
+    ("primary_cancer", "prostate, actually no, it was kidney", "kidney"),
+    ("cord_compression_told", "no one has said that", "no"),
+    ("cord_compression_told", "they told me a nerve is being squeezed", "yes"),
+    ("cord_compression_told", "the cord has plenty of room, they said", "no"),
+    ("pregnancy", "my tubes were tied years ago", "not_applicable"),
+    ("breastfeeding", "she still has a feed at bedtime", "yes"),
+    ("prior_spine_radiation", "radiation for my prostate but never the spine", "no"),
+    ("prior_spine_radiation", "yes on my back but I forget where", []),
+    ("prior_spine_radiation", "I start next week, haven't had any yet", "no"),
+    ("performance_status", "I get dressed, then I'm lying down like 16 hours a day", 3),
+    ("performance_status", "which one means I can still work but slower?", None),
+    ("performance_status", "I still garden but I let my son do the lifting", 1),
+    ("visceral_metastases", "my scans were clear apart from the spine", "no"),
+    ("able_to_attend", "it would be tough but we'd find a way", "yes"),
+    ("able_to_attend", "not sure yet, we're working out who can drive", "unknown"),
+    ("spine_mets_confirmed", "she's getting a bone scan next week to find out", "unknown"),
+    ("spine_region", "right at the top of my bum crack", ["sacral"]),
+])
+def test_round13_answer_classes(question: str, text: str, value: Any) -> None:
+    assert reading(question, text).value == value
