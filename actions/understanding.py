@@ -269,6 +269,12 @@ def read_pain_number(message: ParsedMessage) -> tuple[Optional[int], bool]:
         if value is not None and 0 <= value <= 10:
             kept.append((value, int(entity.get("start") or 0)))
     numbers = [] if kept else [e for e in message.entities if e.get("entity") == "number"]
+    # "rated it a 3 this morning, then said actually more like a 5": a number
+    # after a correction counts beside the scores (sealed round 14).
+    kept += [(v, int(e.get("start") or 0)) for e in message.entities if kept and e.get("entity") == "number"
+             and (v := _as_int(e.get("value"))) is not None and 0 <= v <= 10
+             and re.search(data["pain_corrected"], lowered[max(0, int(e.get("start") or 0) - 25):int(e.get("start") or 0)])
+             and all(at != int(e.get("start") or 0) for _, at in kept)]
     scale = [(m.start(), m.end()) for m in re.finditer(data["pain_scale"], lowered)]  # "why 0 to 10?"
     numbers = [e for e in numbers if not any(a <= int(e.get("start") or 0) < b for a, b in scale)]
     for entity in numbers:
@@ -816,7 +822,8 @@ def read_attend_words(message: ParsedMessage) -> tuple[Any, bool]:
     ending = re.split(r"\b(?:so|but)\b", message.text.lower())[-1]
     if _has(message.text, data["attend_undecided"]):
         return UNKNOWN, True
-    if ending != message.text.lower() and _has(ending, data["attend_conclusion_yes"]) and not _has(ending, data["attend_no"]):
+    if ending != message.text.lower() and (_has(ending, data["attend_conclusion_yes"]) or _has(ending, data["attend_yes"])) \
+            and not _has(ending, data["attend_no"]):
         return "yes", False
     if _has(message.text, data["attend_no"]):
         return "no", False
@@ -847,7 +854,7 @@ def read_cancer_words(message: ParsedMessage) -> tuple[Any, bool]:
         after_correction = [k for k in kinds if corrected and int(k.get("start") or 0) >= corrected[-1]]
         if len({k.get("value") for k in after_correction}) == 1:
             return after_correction[0].get("value"), False
-        started = re.search(r"\b(?:started|began|begun|start|originally|primary|came\s+from)\b", lowered)
+        started = re.search(r"\b(?:started|began|begun|start|originally|primary|came\s+from|comes\s+from|(?:actually|really|is|it[''’]s)\s+from)\b", lowered)
         if started:
             after = [k for k in kinds if int(k.get("start") or 0) >= started.start()]
             if after:

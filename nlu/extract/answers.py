@@ -7,6 +7,8 @@ resolved by category priority, then length, so "I'm not sure" is unsure and
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Set
 
@@ -29,6 +31,10 @@ class AnswerCue:
     category: str
     start: int
     end: int
+
+# Contact details after a bare "sure," ("sure, email is fine: ..."): the
+# "sure" is the answer to the consent question, not a word of the sentence.
+_CONTACT_DETAIL = re.compile(r"@|\d{3}|\b(?:e-?mail|phone|call|text|number|cell)\b", re.IGNORECASE)
 
 
 class AnswerRules:
@@ -108,6 +114,9 @@ class AnswerRules:
             first = next((t.i for t in doc if not t.is_punct and not t.is_space), None)
             if cue.start != first:
                 return False
+            if cue.end < len(doc) and doc[cue.end].text in (",", ".", "!", ";", ":", "-") \
+                    and _CONTACT_DETAIL.search(doc[cue.end:].text):
+                return True  # "sure, my number is ...": a yes, then how to reach them (sealed rounds 13-14)
             return all(
                 t.is_punct or t.is_space or t.i in covered or t.lower_ in self.fillers or t.norm_ in self.fillers
                 for t in doc[cue.end :]

@@ -33,6 +33,8 @@ THIRD_PERSON_ROLE = "third_person"
 # asked about for a helper, urgent for a patient (actions/understanding.py).
 SPEAKER_ROLE = "speaker"
 _THIRD_PERSON = re.compile(r"\b(?:she|he|her|his|him|they|their|them)\b", re.IGNORECASE)
+_RELATION = re.compile(r"\b(?:mom|mum|mother|dad|father|husband|wife|son|daughter|brother|sister|grandma|grandpa|uncle|aunt|"
+                       r"cousin|partner|boyfriend|girlfriend|neighbou?r|friend)\b", re.IGNORECASE)
 _FIRST_PERSON = re.compile(r"\b(?:i|i[''’]?m|im|i[''’]?ve|ive|my|me)\b", re.IGNORECASE)
 
 
@@ -251,6 +253,7 @@ class RedFlagRules:
         # it is asked about once.
         named = {re.sub(r"[''’]?s$", "", m.group().lower().split()[-1])
                  for r in self.other_person_when if r is not None for m in r.finditer(text)}
+        named |= {m.group().lower() for m in _RELATION.finditer(text)}  # "No, not Dad. My brother said ..."
         if len(named) > 1:
             return THIRD_PERSON_ROLE
         own = any(r.search(sentence) and not any(t.search(m.group()) for t in self.third_person_when if t is not None)

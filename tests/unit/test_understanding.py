@@ -811,3 +811,58 @@ def test_round13_look_alikes_are_not_urgent(question: Optional[str], text: str) 
 ])
 def test_round13_answer_classes(question: str, text: str, value: Any) -> None:
     assert reading(question, text).value == value
+
+
+# --- round 14 failure classes (new wordings) -----------------------------------
+
+@pytest.mark.parametrize("question,text", [
+    ("red_flags", "the power in my left arm is not what it was last week"),
+    ("age", "71. since yesterday I can't lift up with my right foot at all"),
+    ("red_flags", "I can't feel the cold floor with my feet since monday"),
+    ("red_flags", "my fingers feel like they're asleep all the time since friday"),
+    ("red_flags", "tingling in my feet came on today after being fine for weeks"),
+    ("red_flags", "on the toilet it feels like I'm sitting on air, new this week"),
+    ("red_flags", "my belly is so full and I cannot pee, since this morning"),
+])
+def test_round14_emergencies_are_caught(question: str, text: str) -> None:
+    assert reading(question, text).red_flag == URGENT
+
+
+@pytest.mark.parametrize("question,text,respondent", [
+    ("red_flags", "No, not Mum. My sister's arm went numb on the flight, Mum is fine", "caregiver"),
+    ("red_flags", "no, I'm dragging my feet about booking the appointment", "self"),
+    ("red_flags", "nah, only numb over all the bad news", "self"),
+    ("red_flags", "I can't tell whether my arm is weaker or it's the pain", "self"),
+])
+def test_round14_look_alikes_are_not_urgent(question: str, text: str, respondent: str) -> None:
+    assert reading(question, text, respondent=respondent).red_flag != URGENT
+
+
+def test_a_rope_tightened_round_the_middle_is_a_band_of_pain() -> None:
+    assert reading("red_flags", "feels like a belt tightened around my waist, worse every day").red_flag in (URGENT, CONFIRM)
+
+
+@pytest.mark.parametrize("question,text,value", [
+    ("respondent", "For my mum. Wait, no, this one is for me.", "self"),
+    ("respondent", "uncle. he's 70 with prostate cancer", "caregiver"),
+    ("pain_score", "she said a 4, then actually more like a 6", 6),
+    ("pregnancy", "probably not, but I'd prefer to discuss it", "prefer_discuss"),
+    ("pregnancy", "not that I know of, but we're trying for a baby", "could_be"),
+    ("pregnancy", "I don't want to answer that here", "prefer_discuss"),
+    ("consent_contact", "sure, my email is jo@example.org", "yes"),
+    ("consent_contact", "sure why not", "yes"),
+    ("consent_contact", "what happens if I say yes?", None),
+    ("prior_spine_radiation", "they radiated my back, I forget which bit", []),
+    ("prior_spine_radiation", "radiation for her breast, not to the spine", "no"),
+    ("performance_status", "I shop and cook, but I had to quit the plant because of the heavy lifting", 1),
+    ("performance_status", "I take care of myself and I'm up most of the day, but work is beyond me now", 2),
+    ("performance_status", "he dozes most of the day in his chair, he can feed himself", 3),
+    ("able_to_attend", "I could try", "yes"),
+    ("able_to_attend", "I can't drive but my son can take me", "yes"),
+    ("able_to_attend", "no, I moved to Saskatchewan", "no"),
+    ("cord_compression_told", "the doctor said the tumour presses the nerve", "yes"),
+    ("cord_compression_told", "they said there's early compression", "yes"),
+    ("spine_region", "right where my bra strap sits", ["thoracic"]),
+])
+def test_round14_answer_classes(question: str, text: str, value: Any) -> None:
+    assert reading(question, text).value == value
