@@ -427,10 +427,11 @@ def understand(question: Any, message: ParsedMessage, respondent: Optional[str] 
         stage = None
     if stage == URGENT:
         return Reading(red_flag=URGENT)
-    if stage is None and asks_back(message.text) and not _answered_before_asking(message):
+    asked_back = stage is None and asks_back(message.text)
+    if asked_back and not _answered_before_asking(message):
         return Reading()
     value, sure = _typed_value(question, message, buttons, respondent)
-    if sure and value is not None and (asks_if_counts(message.text) or (asks_back(message.text) and stage is None)):
+    if sure and value is not None and (asks_if_counts(message.text) or asked_back):
         sure = False  # "adrenal gland, does that count?": read back, not taken as said
     if value is not None and not question.accepts(value):
         value, sure = None, True  # e.g. "not sure" to "for yourself or someone else?": asked again
@@ -819,9 +820,9 @@ def read_attend_words(message: ParsedMessage) -> tuple[Any, bool]:
     # The last clause after "so" or "but" decides when it says yes: "eight
     # hours to Edmonton, but I could stay with my sister, so yes I think I
     # could manage" (sealed round 12). Read back like every attend answer.
-    ending = re.split(r"\b(?:so|but)\b", message.text.lower())[-1]
     if _has(message.text, data["attend_undecided"]):
         return UNKNOWN, True
+    ending = re.split(r"\b(?:so|but)\b", message.text.lower())[-1]
     if ending != message.text.lower() and (_has(ending, data["attend_conclusion_yes"]) or _has(ending, data["attend_yes"])) \
             and not _has(ending, data["attend_no"]):
         return "yes", False

@@ -32,10 +32,6 @@ class AnswerCue:
     start: int
     end: int
 
-# Contact details after a bare "sure," ("sure, email is fine: ..."): the
-# "sure" is the answer to the consent question, not a word of the sentence.
-_CONTACT_DETAIL = re.compile(r"@|\d{3}|\b(?:e-?mail|phone|call|text|number|cell)\b", re.IGNORECASE)
-
 
 class AnswerRules:
     def __init__(self, nlp: Language, data: Mapping[str, Any]) -> None:
@@ -55,6 +51,8 @@ class AnswerRules:
         self.aux_tails: Set[str] = {str(w).lower() for w in data.get("aux_tails", [])}
         self.aux_max_start = int(data.get("aux_max_start", 2))
         self.fillers: Set[str] = {str(w).lower() for w in data.get("standalone_fillers", [])}
+        self.contact_detail = re.compile(str(data["standalone_before_contact"]), re.IGNORECASE) \
+            if data.get("standalone_before_contact") else None
 
     def _cues(self, doc: Doc) -> List[AnswerCue]:
         found = [AnswerCue(self.categories[m], s, e) for m, s, e in self.matcher(doc)]
@@ -115,7 +113,7 @@ class AnswerRules:
             if cue.start != first:
                 return False
             if cue.end < len(doc) and doc[cue.end].text in (",", ".", "!", ";", ":", "-") \
-                    and _CONTACT_DETAIL.search(doc[cue.end:].text):
+                    and self.contact_detail is not None and self.contact_detail.search(doc[cue.end:].text):
                 return True  # "sure, my number is ...": a yes, then how to reach them (sealed rounds 13-14)
             return all(
                 t.is_punct or t.is_space or t.i in covered or t.lower_ in self.fillers or t.norm_ in self.fillers

@@ -33,8 +33,6 @@ THIRD_PERSON_ROLE = "third_person"
 # asked about for a helper, urgent for a patient (actions/understanding.py).
 SPEAKER_ROLE = "speaker"
 _THIRD_PERSON = re.compile(r"\b(?:she|he|her|his|him|they|their|them)\b", re.IGNORECASE)
-_RELATION = re.compile(r"\b(?:mom|mum|mother|dad|father|husband|wife|son|daughter|brother|sister|grandma|grandpa|uncle|aunt|"
-                       r"cousin|partner|boyfriend|girlfriend|neighbou?r|friend)\b", re.IGNORECASE)
 _FIRST_PERSON = re.compile(r"\b(?:i|i[''’]?m|im|i[''’]?ve|ive|my|me)\b", re.IGNORECASE)
 
 
@@ -106,6 +104,7 @@ class RedFlagRules:
         self.still_urgent_when = [compile_({"r": r}, "r", f"still_urgent_when {i}") for i, r in enumerate(data.get("still_urgent_when") or [])]
         self.resolved_when = [compile_({"r": r}, "r", f"resolved_when {i}") for i, r in enumerate(data.get("resolved_when") or [])]
         self.other_person_when = [compile_({"r": r}, "r", f"other_person_when {i}") for i, r in enumerate(data.get("other_person_when") or [])]
+        self.relation_words = compile_(data, "relation_words", "relation_words") if data.get("relation_words") else None
         self.asked_when = [compile_({"r": r}, "r", f"asked_when {i}") for i, r in enumerate(data.get("asked_when") or [])]
         self.asked_reports = compile_(data, "asked_reports", "asked_reports") if data.get("asked_reports") else None
         self.third_person_when = [compile_({"r": r}, "r", f"third_person_when {i}") for i, r in enumerate(data.get("third_person_when") or [])]
@@ -253,7 +252,8 @@ class RedFlagRules:
         # it is asked about once.
         named = {re.sub(r"[''’]?s$", "", m.group().lower().split()[-1])
                  for r in self.other_person_when if r is not None for m in r.finditer(text)}
-        named |= {m.group().lower() for m in _RELATION.finditer(text)}  # "No, not Dad. My brother said ..."
+        if self.relation_words is not None:  # bare ones too: "No, not Dad. My brother said ..."
+            named |= {m.group().lower() for m in self.relation_words.finditer(text)}
         if len(named) > 1:
             return THIRD_PERSON_ROLE
         own = any(r.search(sentence) and not any(t.search(m.group()) for t in self.third_person_when if t is not None)
