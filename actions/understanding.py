@@ -57,11 +57,11 @@ READER_KEYS = frozenset({
     "ecog", "ecog_number_words", "ecog_kps", "kps_to_ecog", "ecog_range",
     "not_a_pain_number_after", "not_a_pain_number_before", "pain_corrected", "pain_earlier", "pain_now",
     "results_pending", "age_figure_of_speech", "question_opening", "cord_yes", "cord_no", "pain_scale", "ordinal_choice", "ordinal_places",
-    "age_of_someone_else", "visceral_organ_yes", "male", "male_patient_relations",
-    "pregnancy_not_possible", "pregnancy_not_possible_from_age", "pregnancy_yes", "pregnancy_untested", "pregnancy_could_be", "pregnancy_discuss",
+    "age_of_someone_else", "visceral_organ_yes", "male", "male_said", "question_echo", "decade_ages", "male_patient_relations",
+    "pregnancy_not_possible", "pregnancy_organs_removed", "pregnancy_not_possible_from_age", "pregnancy_yes", "pregnancy_untested", "pregnancy_could_be", "pregnancy_discuss",
     "pregnancy_no_hedged", "pregnancy_signs", "breastfeeding_yes", "breastfeeding_no", "breastfeeding_mixed", "visceral_organs", "visceral_bones_only",
     "visceral_organ_origin", "visceral_organ_origin_after", "visceral_organ_clear", "visceral_organ_denied",
-    "radiation_elsewhere", "radiation_other_part", "radiation_words", "radiation_named", "place_not_painful", "place_correction", "place_bare_after_correction", "place_bare_regions", "spine_everywhere", "spine_words_only", "pain_words", "radiation_none", "radiation_where_unknown", "spine_mets_words", "spine_mets_found",
+    "radiation_elsewhere", "radiation_other_part", "radiation_words", "radiation_named", "place_not_painful", "place_correction", "place_bare_after_correction", "place_bare_regions", "spine_everywhere", "spine_words_only", "pain_words", "radiation_none", "radiation_where_unknown", "radiation_where_unknown_said", "spine_mets_words", "spine_mets_found",
     "attend_yes", "attend_no", "attend_unsure", "attend_conclusion_yes", "attend_undecided", "respondent_caregiver", "respondent_self", "respondent_self_weak",
     "age_adult_words", "age_minor_words", "asks_meaning", "asks_meaning_said", "asks_if_counts", "recent_words", "function_flags", "labels",
 })
@@ -321,7 +321,27 @@ def _clause_at(text: str, at: int) -> str:
 
 def says_male(text: str) -> bool:
     lowered = _lower(text)
-    return any(_find(lowered, phrase) for phrase in cues()["male"])
+    return any(_find(lowered, phrase) for phrase in cues()["male"]) or bool(re.search(cues()["male_said"], lowered))
+
+
+DECADE = re.compile(r"\bin\s+(?:my|his|her|their)\s+(?:(?:early|mid|late)[\s-]+)?([a-z]+ies|\d0\s*'?s)\b")
+
+
+def _years_said(message: ParsedMessage, text: str) -> list[int]:
+    """Ages and numbers in the message, and a decade ("in my seventies") as its first year."""
+    years = [v for v in (_as_int(n) for n in [*message.values("age"), *message.values("number")]) if v is not None]
+    decades = cues()["decade_ages"]
+    for match in DECADE.finditer(_lower(text)):
+        word = match.group(1).replace("'", "").replace(" ", "")
+        year = decades.get(word) or (_as_int(word[:2]) if word[:2].isdigit() else None)
+        if year:
+            years.append(year)
+    return years
+
+
+def _without_echo(text: str) -> str:
+    """ "breastfeeding? I'm 72": the echoed question word is not the answer."""
+    return re.sub(cues()["question_echo"], " ", text, count=1, flags=re.IGNORECASE)
 
 
 # Where people name a cancer, organ words mean something else: "spots on her
@@ -501,7 +521,9 @@ def _answered_before_asking(message: ParsedMessage) -> bool:
     """An answer, then a question back in the same sentence ("yes on T6, why
     does that matter?", sealed round 12): the answer counts, read back."""
     comma = message.text.find(",")
-    if comma < 0:
+    # "What's the spinal cord exactly, is that the bone?": a question from its
+    # first word has no answer before the comma (sealed round 15).
+    if comma < 0 or re.match(cues()["question_opening"], message.text.strip().lower()):
         return False
     return any(e.get("end") is not None and int(e["end"]) <= comma
                and (e.get("entity") in ("spine_level", "spine_region") or (e.get("entity") == "answer" and e.get("value") in ("yes", "no")))
@@ -525,7 +547,10 @@ FUTURE_AGE = re.compile(r"\s+(?:in|come|this|next|on|by)\s+(?:the\s+)?(?:" + MON
 # a half up (right for a pain score), so one is taken off.
 HALF_YEAR = re.compile(r"\band\s+a\s+half\b")
 AGE_NOW = re.compile(r"\b(?:so|still|now|currently)\s+(\d{1,3})\b(?!\s*(?:yrs?|years?|months?|weeks?|days?))|\b(\d{1,3})\s+(?:still|now|right\s+now|at\s+the\s+moment)\b")
-TURNING = re.compile(r"\b(?:i[''’]?ll\s+be|he[''’]?ll\s+be|she[''’]?ll\s+be|will\s+be|turning|turns)\s+(\d{1,3})\b")
+TURNING = re.compile(r"\b(?:i[''’]?ll\s+be|he[''’]?ll\s+be|she[''’]?ll\s+be|will\s+be|turning|turns|(?:i|he|she|they)\s+(?:\w+\s+)?turn)\s+(\d{1,3})\b")
+# "80 - eighty one in November": the number reader reads a range as its
+# higher end; the lower end is the age now when a birthday to come follows.
+AGE_RANGE = re.compile(r"^(\d{1,3})\s*(?:-|–|—|to|or)\s*\S")
 
 
 CONTRAST = re.compile(r"\b(?:but|though|however|although)\b")
@@ -558,6 +583,19 @@ def read_respondent(message: ParsedMessage) -> tuple[Any, bool]:
 
 
 def read_age_words(message: ParsedMessage, respondent: Optional[str] = None) -> tuple[Any, bool]:
+    value, sure = _read_age(message, respondent)
+    # "17-18" or "60 or 65": a range is read back, whichever end was taken.
+    lowered = message.text.lower()
+    ranged = any(AGE_RANGE.match(lowered[int(e.get("start") or 0):int(e.get("end") or 0)])
+                 for e in message.entities if e.get("entity") == "number")
+    if ranged and value is None:  # a bare "17-18": its higher end, as the number reader takes it
+        said = [v for v in (_as_int(e.get("value")) for e in message.entities if e.get("entity") in ("age", "number"))
+                if v is not None and 0 < v < 120]
+        value = max(said) if said else None
+    return value, sure and not ranged
+
+
+def _read_age(message: ParsedMessage, respondent: Optional[str] = None) -> tuple[Any, bool]:
     lowered = message.text.lower()
     born = YEAR.search(lowered)
     if born:
@@ -566,6 +604,11 @@ def read_age_words(message: ParsedMessage, respondent: Optional[str] = None) -> 
     turning = TURNING.search(lowered)
     if turning and 0 < int(turning.group(1)) < 120:
         return int(turning.group(1)) - 1, False
+    for entity in message.entities:
+        low = AGE_RANGE.match(lowered[int(entity.get("start") or 0):int(entity.get("end") or 0)]) if entity.get("entity") == "number" else None
+        after = lowered[int(entity.get("end") or 0):]
+        if low and (FUTURE_AGE.match(after) or COMING_BIRTHDAY.match(after)):
+            return int(low.group(1)), False  # read back (sealed round 15)
     def own(entity: dict[str, Any]) -> bool:  # a patient's "52, my husband is 55": 55 is his
         if respondent == "caregiver":
             return True  # a helper's "my mom is 74" is the patient's age
@@ -616,8 +659,8 @@ def read_age_words(message: ParsedMessage, respondent: Optional[str] = None) -> 
 
 def read_pregnancy_words(message: ParsedMessage) -> tuple[Any, bool]:
     data = cues()
-    text = message.text
-    if says_male(text) or _has(text, data["pregnancy_not_possible"]):
+    text = _without_echo(message.text)
+    if says_male(text) or _has(text, data["pregnancy_not_possible"]) or re.search(data["pregnancy_organs_removed"], text.lower()):
         return "not_applicable", True
     if _has(text, data["pregnancy_discuss"]):
         return "prefer_discuss", True
@@ -631,7 +674,7 @@ def read_pregnancy_words(message: ParsedMessage) -> tuple[Any, bool]:
         return "no", False
     if _has(text, data["pregnancy_could_be"]):
         return "could_be", True
-    years = [v for v in (_as_int(n) for n in [*message.values("age"), *message.values("number")]) if v is not None]
+    years = _years_said(message, text)
     if years and max(years) >= data["pregnancy_not_possible_from_age"] and message.first("answer") != "yes":
         return "not_applicable", False
     return None, True
@@ -639,16 +682,17 @@ def read_pregnancy_words(message: ParsedMessage) -> tuple[Any, bool]:
 
 def read_breastfeeding_words(message: ParsedMessage) -> tuple[Any, bool]:
     data = cues()
-    if says_male(message.text):
+    text = _without_echo(message.text)
+    if says_male(text):
         return "no", True
     # Both: "combo feeding, formula and breast" still breastfeeds (sealed round 11).
-    if _has(message.text, data["breastfeeding_mixed"]):
+    if _has(text, data["breastfeeding_mixed"]):
         return "yes", True
-    if _has(message.text, data["breastfeeding_no"]):
+    if _has(text, data["breastfeeding_no"]):
         return "no", True
-    if _has(message.text, data["breastfeeding_yes"]):
+    if _has(text, data["breastfeeding_yes"]):
         return "yes", True
-    years = [v for v in (_as_int(n) for n in [*message.values("age"), *message.values("number")]) if v is not None]
+    years = _years_said(message, text)
     if years and max(years) >= data["pregnancy_not_possible_from_age"] and message.first("answer") != "yes":
         return "no", False  # "I'm 80 honey": read back
     return None, True
@@ -780,6 +824,11 @@ def read_prior_radiation_words(message: ParsedMessage) -> tuple[Any, bool]:
         return [], True
     if _has(message.text, data["radiation_none"]):
         return "no", True
+    # "had radiation to his back, we never got told which part": the denial
+    # is of knowing where, not of the radiation (sealed round 15).
+    lowered = message.text.lower()
+    if re.search(data["radiation_where_unknown_said"], lowered) and re.search(data["radiation_named"], lowered):
+        return [], True
     # A spine level named beside another part ("SBRT to L1 and gamma knife to
     # the brain") is spine radiation; a hedge about the spine is left to the
     # shared readers ("radiotherapy for her lung, not sure if it hit the spine").

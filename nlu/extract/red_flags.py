@@ -102,6 +102,8 @@ class RedFlagRules:
             )
         self.uncertain_when = [compile_({"r": r}, "r", f"uncertain_when {i}") for i, r in enumerate(data.get("uncertain_when") or [])]
         self.still_urgent_when = [compile_({"r": r}, "r", f"still_urgent_when {i}") for i, r in enumerate(data.get("still_urgent_when") or [])]
+        self.still_urgent_denied_before = (compile_(data, "still_urgent_denied_before", "still_urgent_denied_before")
+                                           if data.get("still_urgent_denied_before") else None)
         self.resolved_when = [compile_({"r": r}, "r", f"resolved_when {i}") for i, r in enumerate(data.get("resolved_when") or [])]
         self.other_person_when = [compile_({"r": r}, "r", f"other_person_when {i}") for i, r in enumerate(data.get("other_person_when") or [])]
         self.relation_words = compile_(data, "relation_words", "relation_words") if data.get("relation_words") else None
@@ -270,8 +272,7 @@ class RedFlagRules:
             where = match.start("q") if match and "q" in match.re.groupindex else 0
             return bool(match) and where <= cand.start - start
 
-        return any(asks_first(r.search(sentence)) for r in self.asked_when if r is not None) and not any(
-            r.search(sentence) for r in self.still_urgent_when if r is not None)
+        return any(asks_first(r.search(sentence)) for r in self.asked_when if r is not None) and not self._says_new(sentence)
 
     def _dated(self, text: str, cand: Candidate, sentence_of: Optional[SentenceOf]) -> bool:
         """Its own sentence says when it started or that it is new or worse, or
@@ -283,14 +284,22 @@ class RedFlagRules:
             following = text[end:].lstrip(" .!?")
             if re.match(r"(?:it|this|that|they|mine)\b", following, re.IGNORECASE):
                 told += " " + text[slice(*sentence_of(len(text) - len(following)))]
-        return any(r.search(told) for r in self.still_urgent_when if r is not None)
+        return self._says_new(told)
+
+    def _says_new(self, told: str) -> bool:
+        """Says new, worse or recent, and not in a denial of it ("it isn't new")."""
+        def denied(match: "re.Match[str]") -> bool:
+            return bool(self.still_urgent_denied_before and
+                        self.still_urgent_denied_before.search(told[max(0, match.start() - 40):match.start()]))
+
+        return any(not denied(m) for r in self.still_urgent_when if r is not None for m in r.finditer(told))
 
     def _doubted(self, text: str, cand: Candidate, sentence_of: Optional[SentenceOf]) -> bool:
         """Old, stable or explained, unless its own sentence says new or worse."""
         if not self.possible_entity:
             return False
         start, end = sentence_of(cand.start) if sentence_of else (0, len(text))
-        return not any(r.search(text[start:end]) for r in self.still_urgent_when if r is not None)
+        return not self._says_new(text[start:end])
 
 
 def _sentence_finder(doc: Doc, context: DocContext) -> Optional[SentenceOf]:

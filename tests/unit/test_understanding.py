@@ -866,3 +866,48 @@ def test_a_rope_tightened_round_the_middle_is_a_band_of_pain() -> None:
 ])
 def test_round14_answer_classes(question: str, text: str, value: Any) -> None:
     assert reading(question, text).value == value
+
+
+# --- round 15 failure classes (new wordings) -----------------------------------
+
+@pytest.mark.parametrize("question,text", [
+    ("red_flags", "my calves aren't strong enough to get me out of the bath since friday"),
+    ("red_flags", "her knees just don't have any go left in them this week"),
+    ("able_to_attend", "we could, but since monday he walks around like he's totally plastered"),
+    ("red_flags", "sitting on the loo I can't really feel it since yesterday"),
+    ("red_flags", "his bowels empty by themselves now, it started on tuesday"),
+    ("red_flags", "I think my arms may be getting weaker, I'm not sure"),
+])
+def test_round15_emergencies_are_caught(question: str, text: str) -> None:
+    assert reading(question, text).red_flag == URGENT
+
+
+@pytest.mark.parametrize("question,text,respondent", [
+    ("red_flags", "I've used a wheelchair since a diving accident in 2005, it isn't new and hasn't changed", "self"),
+    (None, "text me at 403 555 0199, I'm his daughter. I have a weak wrist from a skiing injury", "caregiver"),
+    ("red_flags", "the numb toes aren't new, no worse than last year", "self"),
+])
+def test_round15_look_alikes_are_not_urgent(question: str, text: str, respondent: str) -> None:
+    assert reading(question, text, respondent=respondent).red_flag != URGENT
+
+
+@pytest.mark.parametrize("question,text,value", [
+    ("age", "she's 70 - seventy one in March", 70),
+    ("age", "16, I turn 17 next month", 16),
+    ("age", "61, my husband's 64 if you need it", 61),
+    ("pregnancy", "pregnant? I'm a 52 year old guy", "not_applicable"),
+    ("breastfeeding", "breastfeeding?? I'm in my eighties", "no"),
+    ("prior_spine_radiation", "she had radiation on her spine last year, they didn't tell us which part", []),
+    ("prior_spine_radiation", "just my breast", "no"),
+    ("cord_compression_told", "What's a nerve root exactly, is that in the spine?", None),
+    ("spine_mets_confirmed", "I don't quite understand the question", None),
+    ("pregnancy", "my womb was taken out years ago", "not_applicable"),
+    ("performance_status", "I'm lying down about three quarters of the day, I can still wash myself", 3),
+    ("able_to_attend", "I don't drive and there's no bus where I live", "no"),
+])
+def test_round15_answer_classes(question: str, text: str, value: Any) -> None:
+    assert reading(question, text).value == value
+
+
+def test_an_age_range_is_read_back() -> None:
+    assert reading("age", "17-18").sure is False
