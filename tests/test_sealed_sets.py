@@ -1,4 +1,4 @@
-"""The burned sealed sets (tests/sealed/round1 to round14) as regression tests:
+"""The burned sealed sets (tests/sealed/round1 to round15) as regression tests:
 each class of failure fixed in issue 10 stays fixed. The ceilings are the
 figures measured after the last round of fixes (docs/understanding.md); a
 change that makes any of them worse fails here. A set scored once whose
@@ -17,7 +17,7 @@ from tests.servers import trained_model
 
 ROOT = Path(__file__).resolve().parent / "sealed"
 
-# Per set: at most this many of each failure (measured after the round-11 to round-14 fixes of issue 10).
+# Per set: at most this many of each failure (measured after the round-11 to round-15 fixes of issue 10).
 CEILINGS = {
     "round1": {"missed": 0, "false_urgent_look_alikes": 1, "false_urgent_answers": 0, "wrong_values": 3,
                "wrong_not_eligible": 0, "asked_again": 4, "safety_question_false_urgent": 1},
@@ -47,6 +47,8 @@ CEILINGS = {
                 "wrong_not_eligible": 0, "asked_again": 9, "safety_question_false_urgent": 0},
     "round14": {"missed": 0, "false_urgent_look_alikes": 0, "false_urgent_answers": 0, "wrong_values": 5,
                 "wrong_not_eligible": 0, "asked_again": 10, "safety_question_false_urgent": 0},
+    "round15": {"missed": 0, "false_urgent_look_alikes": 0, "false_urgent_answers": 0, "wrong_values": 1,
+                "wrong_not_eligible": 0, "asked_again": 17, "safety_question_false_urgent": 0},
 }
 
 
