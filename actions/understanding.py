@@ -585,14 +585,24 @@ def read_respondent(message: ParsedMessage) -> tuple[Any, bool]:
 def read_age_words(message: ParsedMessage, respondent: Optional[str] = None) -> tuple[Any, bool]:
     value, sure = _read_age(message, respondent)
     # "17-18" or "60 or 65": a range is read back, whichever end was taken.
-    lowered = message.text.lower()
-    ranged = any(AGE_RANGE.match(lowered[int(e.get("start") or 0):int(e.get("end") or 0)])
-                 for e in message.entities if e.get("entity") == "number")
+    ranged = bool(_age_ranges(message))
     if ranged and value is None:  # a bare "17-18": its higher end, as the number reader takes it
         said = [v for v in (_as_int(e.get("value")) for e in message.entities if e.get("entity") in ("age", "number"))
                 if v is not None and 0 < v < 120]
         value = max(said) if said else None
     return value, sure and not ranged
+
+
+def _age_ranges(message: ParsedMessage) -> list[tuple[int, str]]:
+    """Each number read from a range ("80 - eighty one"): its lower end, and the text after it."""
+    lowered = message.text.lower()
+    found = []
+    for entity in message.entities:
+        start, end = int(entity.get("start") or 0), int(entity.get("end") or 0)
+        low = AGE_RANGE.match(lowered[start:end]) if entity.get("entity") == "number" else None
+        if low:
+            found.append((int(low.group(1)), lowered[end:]))
+    return found
 
 
 def _read_age(message: ParsedMessage, respondent: Optional[str] = None) -> tuple[Any, bool]:
@@ -604,11 +614,9 @@ def _read_age(message: ParsedMessage, respondent: Optional[str] = None) -> tuple
     turning = TURNING.search(lowered)
     if turning and 0 < int(turning.group(1)) < 120:
         return int(turning.group(1)) - 1, False
-    for entity in message.entities:
-        low = AGE_RANGE.match(lowered[int(entity.get("start") or 0):int(entity.get("end") or 0)]) if entity.get("entity") == "number" else None
-        after = lowered[int(entity.get("end") or 0):]
-        if low and (FUTURE_AGE.match(after) or COMING_BIRTHDAY.match(after)):
-            return int(low.group(1)), False  # read back (sealed round 15)
+    for low, after in _age_ranges(message):
+        if FUTURE_AGE.match(after) or COMING_BIRTHDAY.match(after):
+            return low, False  # read back (sealed round 15)
     def own(entity: dict[str, Any]) -> bool:  # a patient's "52, my husband is 55": 55 is his
         if respondent == "caregiver":
             return True  # a helper's "my mom is 74" is the patient's age
