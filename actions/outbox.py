@@ -28,6 +28,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Optional
 
+from contract.private_files import private_file
+
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "data" / "outbox.sqlite"
 
 SCHEMA = """
@@ -95,7 +97,8 @@ class Outbox:
             raise OutboxError(f"outbox database error ({type(error).__name__}): {error}") from None
 
     def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Consented contact details: the folder 0700, the file 0600 (contract/private_files.py).
+        private_file(self.path)
         connection = sqlite3.connect(self.path, timeout=5)
         # Cleared payloads are overwritten on disk, not just unlinked from the b-tree.
         connection.execute("PRAGMA secure_delete = ON")

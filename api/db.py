@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from api.core.config import get_settings
+from contract.private_files import private_file
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -36,7 +37,7 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("sqlite:///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_file(path)  # the folder 0700, the database 0600 (contract/private_files.py)
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 15}, **PRIVATE_ENGINE
         )

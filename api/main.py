@@ -7,9 +7,12 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy.exc import DBAPIError
 
+from api.core.config import get_settings
+from api.core.request_limits import RequestLimits
 from api.deps import public
 from api.retention_task import retention_lifespan
 from api.routes import admin, auth, chat, coordinators, referrals
@@ -22,14 +25,46 @@ logger = logging.getLogger("api.errors")
 CACHEABLE_PREFIXES = ("/static/",)
 
 
+def _add_docs(app: FastAPI) -> None:
+    """/openapi.json, /docs and /redoc, for local runs only (security review, finding 3).
+
+    FastAPI's own doc pages load their scripts from a CDN with no CSP, on the
+    origin where a coordinator's session cookie and CSRF token live, so a
+    deployment never serves them. Declared here as ordinary public routes so
+    the role matrix (tests/api/test_role_matrix.py) sees them like any other.
+    """
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(public)])
+    def openapi_schema() -> JSONResponse:
+        """The OpenAPI schema of this API (local runs only)."""
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False, dependencies=[Depends(public)])
+    def swagger_ui() -> HTMLResponse:
+        """Swagger UI for this API (local runs only)."""
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{app.title} (local run)")
+
+    @app.get("/redoc", include_in_schema=False, dependencies=[Depends(public)])
+    def redoc() -> HTMLResponse:
+        """ReDoc for this API (local runs only)."""
+        return get_redoc_html(openapi_url="/openapi.json", title=f"{app.title} (local run)")
+
+
 def create_app() -> FastAPI:
+    settings = get_settings()
     app = FastAPI(
         title="NCT04242589 pre-screener API",
         version="1.0.0",
         description="Chat gateway, referral intake and the coordinators' referral queue.",
         # Deletes old conversations on a schedule (RETENTION_DAYS, api/services/retention.py).
         lifespan=retention_lifespan,
+        # FastAPI's own /docs, /redoc and /openapi.json are off; _add_docs serves them locally.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
+    if settings.is_local:
+        _add_docs(app)
     app.include_router(chat.router)
     app.include_router(referrals.router)
     app.include_router(coordinators.router)
@@ -81,10 +116,17 @@ def create_app() -> FastAPI:
         )
         return JSONResponse({"detail": "Internal error."}, status_code=500)
 
-    # The embedded chat on the trial website: CORS on /chat/ and /static/ only, for EMBED_ORIGINS (default none).
+    # Trial websites (EMBED_ORIGINS, default none) may load /static/embed.js with SRI: CORS on that file only.
     app.add_middleware(EmbedCORS, origins=embed_origins())
+    # Added last, so it runs first: no body or cookie header past the caps reaches any parser.
+    app.add_middleware(RequestLimits, limits=_request_limits)
 
     return app
+
+
+def _request_limits() -> tuple[int, int]:
+    settings = get_settings()
+    return settings.max_body_bytes, settings.max_cookie_bytes
 
 
 app = create_app()

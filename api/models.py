@@ -179,3 +179,21 @@ class ReferralDeadLetter(Base):
     # No foreign key, like the audit log: the record outlives an account.
     resolved_by: Mapped[int | None] = mapped_column(Integer)
     resolution_note: Mapped[str | None] = mapped_column(String(500))
+
+
+class LoginAttempt(Base):
+    """One coordinator login attempt, for the login limits (api/services/login_limit.py).
+
+    Written *before* the password is checked, so concurrent attempts count each
+    other. Keeps only keyed hashes of the e-mail+address pair and of the
+    address; rows older than the limits' window are deleted as logins go on.
+    """
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
+    pair_key: Mapped[str] = mapped_column(String(32), index=True)
+    address_key: Mapped[str] = mapped_column(String(32), index=True)
+    # pending (password being checked) | failed | ok
+    outcome: Mapped[str] = mapped_column(String(8), default="pending")

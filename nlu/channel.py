@@ -21,6 +21,8 @@ from sanic.response import HTTPResponse
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 
+from contract.typed_text import neutralise_text
+
 logger = logging.getLogger(__name__)
 
 # Longer messages are cut, not refused: the patient still gets an answer.
@@ -46,8 +48,8 @@ MAX_TITLE_CHARS = 100
 
 
 def neutralise_typed_text(text: Text) -> Text:
-    """Typed text is plain text: drop leading slashes so it is never an intent."""
-    return text.strip().lstrip("/").strip()[:MAX_TEXT_CHARS]
+    """Typed text is plain text: the gateway's own cleaning (contract/typed_text.py), then the cap."""
+    return neutralise_text(text)[:MAX_TEXT_CHARS]
 
 
 def offered_buttons(events: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:

@@ -8,6 +8,11 @@ LINT_VENV="$ROOT/.venv/lint"
 LINT_BIN="$LINT_VENV/bin"
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 export RASA_TELEMETRY_ENABLED=false
+# Patient data (SQLite databases, logs, the outbox) readable by this account only;
+# the code makes its own database files 0600 too (contract/private_files.py).
+umask 077
+# This machine is a local run (placeholder secrets allowed, /docs served); a deployment sets its own.
+export ENVIRONMENT="${ENVIRONMENT:-local}"
 export TF_CPP_MIN_LOG_LEVEL=3
 export SANIC_HOST="${SANIC_HOST:-127.0.0.1}"
 export DATA_DIR="${DATA_DIR:-$ROOT/data}"

@@ -11,6 +11,7 @@ source "$(dirname "$0")/lib.sh"
 model="$("$ROOT/scripts/train.sh")"
 load_local_secrets
 mkdir -p "$DATA_DIR/logs"
+chmod 700 "$DATA_DIR"  # an older data folder may still be open to others (contract/private_files.py)
 echo "Preparing the API database..."
 (cd "$ROOT" && "$API_PY" -m api.cli migrate)
 
@@ -38,7 +39,7 @@ start actions "$PY" -m rasa_sdk --actions actions --port "$ACTIONS_PORT"
 start delivery "$PY" -m actions.delivery
 start rasa "$VENV/bin/rasa" run --model "$model" --endpoints bot/endpoints.yml \
   --credentials bot/credentials.yml --interface 127.0.0.1 --port "$RASA_PORT" --response-timeout 30
-start api "$API_PY" -m uvicorn api.main:app --host 127.0.0.1 --port "$API_PORT" --no-access-log
+start api "$API_PY" -m uvicorn api.main:app --host 127.0.0.1 --port "$API_PORT" --no-access-log --no-proxy-headers
 
 "$PY" "$ROOT/scripts/wait_ready.py" "http://127.0.0.1:$ACTIONS_PORT/health" \
   "http://127.0.0.1:$RASA_PORT/webhooks/prescreen/" "$API_URL/health"

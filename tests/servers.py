@@ -33,7 +33,7 @@ COORDINATOR_EMAIL, COORDINATOR_PASSWORD = "coordinator@example.org", "another lo
 # (api.cli command, e-mail, password) of each staff account a test system gets.
 ADMIN = ("create-admin", ADMIN_EMAIL, ADMIN_PASSWORD)
 COORDINATOR = ("create-coordinator", COORDINATOR_EMAIL, COORDINATOR_PASSWORD)
-API_COMMAND = ["-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--no-access-log"]
+API_COMMAND = ["-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--no-access-log", "--no-proxy-headers"]
 
 
 def free_port() -> int:
@@ -70,6 +70,8 @@ class Servers:
         self.env = {
             **os.environ,
             "PYTHONPATH": str(ROOT),
+            # A local run, as scripts/lib.sh says for scripts/start.sh.
+            "ENVIRONMENT": "local",
             "RASA_TELEMETRY_ENABLED": "false",
             "SANIC_HOST": "127.0.0.1",
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 
+from api.core.client_address import client_address
 from api.core.openapi import Responses
 from api.core.texts import text
 from api.deps import COORDINATOR_COOKIE, CurrentCoordinator, SessionDep, SettingsDep, public
@@ -13,15 +14,10 @@ from api.services import auth
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 CSRF_COOKIE = "csrf_token"
-LOCKOUT_SECONDS = 15 * 60
 SIGNED_IN: Responses = {
     401: {"model": ErrorOut, "description": "Not logged in, or the session expired."},
     403: {"model": ErrorOut, "description": "Missing or wrong CSRF token."},
 }
-
-
-def _client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 @router.post(
@@ -33,7 +29,12 @@ def _client_address(request: Request) -> str:
         422: {"model": ErrorOut, "description": "Invalid request."},
         429: {
             "model": ErrorOut,
-            "description": "Too many failed attempts from this address or for this email.",
+            "description": "Too many failed attempts for this email from this address, or from "
+            "this address: wait Retry-After seconds.",
+        },
+        503: {
+            "model": ErrorOut,
+            "description": "Busy checking other logins: try again in a moment.",
         },
     },
 )
@@ -47,13 +48,17 @@ def login(
             settings,
             email=body.email,
             password=body.password,
-            address=_client_address(request),
+            address=client_address(request, settings.trusted_proxies),
         )
-    except auth.LoginLocked:
+    except auth.LoginLocked as locked:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
             text("login_locked"),
-            headers={"Retry-After": str(LOCKOUT_SECONDS)},
+            headers={"Retry-After": str(locked.retry_after)},
+        ) from None
+    except auth.LoginBusy:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, text("login_busy"), headers={"Retry-After": "1"}
         ) from None
     except auth.LoginFailed:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, text("login_failed")) from None

@@ -43,6 +43,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyCookie, APIKeyHeader
 from pydantic import ValidationError
 
+from api.core.client_address import client_address
 from api.core.config import Settings
 from api.core.texts import text as kind_text
 from api.deps import SessionDep, SettingsDep, public
@@ -52,8 +53,8 @@ from api.services import chat_sessions as sessions
 from api.services.bot_turns import BotTurn, summarise_turn
 from api.services.chat_runtime import ChatRuntime, LateTurns, RuntimeDep
 from api.services.chat_sessions import CHAT_COOKIE, CHAT_HEADER, START_MESSAGE
-from api.services.chat_text import neutralise_text
 from api.services.rasa_client import RasaDep, RasaUnavailable
+from contract.typed_text import neutralise_text
 
 logger = logging.getLogger(__name__)
 
@@ -140,10 +141,9 @@ def _turn_reply(status_code: int, turn: BotTurn, **extra: Any) -> JSONResponse:
     )
 
 
-def _client_key(request: Request) -> str:
-    # The direct peer. Behind a reverse proxy run uvicorn with --proxy-headers
-    # (and --forwarded-allow-ips) so this is the patient's address.
-    return "client:" + (request.client.host if request.client else "unknown")
+def _client_key(request: Request, settings: Settings) -> str:
+    # The patient's address, through TRUSTED_PROXIES only (api/core/client_address.py).
+    return "client:" + client_address(request, settings.trusted_proxies)
 
 
 def _too_many(runtime: ChatRuntime, key: str, **extra: Any) -> JSONResponse:
@@ -217,7 +217,7 @@ async def start_chat(
     ignored; a client cannot choose its conversation. On 503 no session is
     created: call this again.
     """
-    client_key = _client_key(request)
+    client_key = _client_key(request, settings)
     if not runtime.limiter.hit(client_key, settings.client_messages_per_minute, RATE_WINDOW_S):
         return _too_many(runtime, client_key, start=True)
     conversation_id = sessions.new_conversation_id()
@@ -266,7 +266,7 @@ async def send_message(
     The session comes from the X-Chat-Session header, else the `chat_session`
     cookie. Messages of one conversation are handled one at a time.
     """
-    client_key = _client_key(request)
+    client_key = _client_key(request, settings)
     if not runtime.limiter.hit(client_key, settings.client_messages_per_minute, RATE_WINDOW_S):
         return _too_many(runtime, client_key)
 

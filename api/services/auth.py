@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Literal
@@ -19,11 +20,32 @@ ROLES = ("coordinator", "admin")
 
 
 class LoginLocked(Exception):
-    """Too many failed attempts for this e-mail or address."""
+    """Too many failed attempts for this e-mail from this address, or from this address: wait."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+class LoginBusy(Exception):
+    """Every password-check slot stayed taken: try again in a moment (nothing was counted)."""
 
 
 class LoginFailed(Exception):
     """Wrong e-mail or password (deliberately not saying which)."""
+
+
+# How long a login waits for a password-check slot before it is told to try again.
+PASSWORD_SLOT_WAIT_S = 2.0
+_slots: dict[int, threading.BoundedSemaphore] = {}
+_slots_lock = threading.Lock()
+
+
+def _password_slot(size: int) -> threading.BoundedSemaphore:
+    # One semaphore per configured size (tests change the setting); argon2 takes
+    # ~50 ms and 64 MiB per check, so a burst of logins must queue, not pile up.
+    with _slots_lock:
+        return _slots.setdefault(size, threading.BoundedSemaphore(max(1, size)))
 
 
 @dataclass(frozen=True)
@@ -42,22 +64,26 @@ def find_coordinator(session: Session, email: str) -> Coordinator | None:
 def log_in(
     session: Session, settings: Settings, *, email: str, password: str, address: str
 ) -> StartedSession:
-    """Check the password and open a session; raises LoginLocked or LoginFailed."""
-    if login_limit.is_locked(session, settings, email=email, address=address):
-        raise LoginLocked()
+    """Check the password and open a session; raises LoginLocked, LoginBusy or LoginFailed."""
+    try:
+        attempt = login_limit.begin(session, settings, email=email, address=address)
+    except login_limit.MustWait as wait:
+        raise LoginLocked(wait.retry_after) from None
     coordinator = find_coordinator(session, email)
-    # An unknown e-mail costs one hash verification too, so timing does not tell accounts apart.
-    valid = verify_password(coordinator.password_hash if coordinator else DUMMY_HASH, password)
+    slot = _password_slot(settings.password_checks_at_once)
+    if not slot.acquire(timeout=PASSWORD_SLOT_WAIT_S):
+        login_limit.abandon(session, attempt)
+        raise LoginBusy()
+    try:
+        # An unknown e-mail costs one hash verification too, so timing does not tell accounts apart.
+        valid = verify_password(coordinator.password_hash if coordinator else DUMMY_HASH, password)
+    finally:
+        slot.release()
     if coordinator is None or not valid or not coordinator.active:
-        login_limit.record_failure(
-            session,
-            settings,
-            email=email,
-            address=address,
-            actor_id=coordinator.id if coordinator else None,
-        )
+        login_limit.failed(session, attempt, actor_id=coordinator.id if coordinator else None)
         session.commit()
         raise LoginFailed()
+    login_limit.succeeded(session, attempt)
     token, csrf = new_token(), new_token()
     session.add(
         CoordinatorSession(

@@ -5,7 +5,7 @@
   random value that never leaves the server, so a client can neither choose
   nor join a conversation (safety-security pitfall 2).
 - Each row keeps what api/services/bot_turns.py keeps of the last bot turn;
-  typed text is cleaned by api/services/chat_text.py, per-process state is
+  typed text is cleaned by contract/typed_text.py, per-process state is
   in api/services/chat_runtime.py.
 
 The database functions are synchronous; the router runs them in a worker

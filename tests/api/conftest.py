@@ -18,6 +18,9 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
+# The tests are a local run (scripts/lib.sh says so for this machine): also at import time,
+# where test modules build an app to read its route table.
+os.environ.setdefault("ENVIRONMENT", "local")
 PG_ADMIN = os.environ.get("TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SERVICE_TOKEN = "test-service-token"
 
@@ -85,6 +88,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture
 def settings_env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("ENVIRONMENT", "local")
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("TRACKER_DB_URL", f"sqlite:///{tmp_path / 'tracker.sqlite'}")
     monkeypatch.setenv("SERVICE_TOKEN", SERVICE_TOKEN)

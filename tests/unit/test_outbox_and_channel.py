@@ -82,6 +82,45 @@ def test_typed_slash_commands_become_plain_text() -> None:
     assert neutralise_typed_text("x" * 5000) == "x" * 1000
 
 
+@pytest.mark.parametrize(
+    "typed",
+    ["/ /affirm", " / / /affirm", "\u200b/affirm", "/\u200b/affirm", "\t/\n/affirm", "\u2066/affirm"],
+)
+def test_finding_7_the_channel_cleans_slashes_as_the_gateway_does(typed: str) -> None:
+    """Security review, finding 7: Rasa reached directly (its private port) must be no easier to fool."""
+    from contract.typed_text import neutralise_text
+
+    cleaned = neutralise_typed_text(typed)
+    assert cleaned == "affirm" == neutralise_text(typed), repr(cleaned)
+
+
+def test_finding_7_the_outbox_file_is_private(tmp_path: Path) -> None:
+    """Security review, finding 7: consented contact details readable by their owner only."""
+    import os
+    import stat
+
+    before = os.umask(0o022)  # what a shell usually has: files 0644 in folders 0755
+    try:
+        path = tmp_path / "data" / "outbox.sqlite"
+        Outbox(path).put("r-1", {"outcome": "likely_eligible"})
+    finally:
+        os.umask(before)
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    for file in path.parent.iterdir():
+        assert stat.S_IMODE(file.stat().st_mode) == 0o600, file.name
+
+
+def test_finding_7_the_scripts_create_files_for_their_owner_only() -> None:
+    import subprocess
+
+    root = Path(__file__).resolve().parents[2]
+    shown = subprocess.run(
+        ["bash", "-c", f"umask 022; source {root}/scripts/lib.sh; umask"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    assert shown == "0077"
+
+
 def test_only_buttons_since_the_last_user_message_are_offered() -> None:
     events = [
         {"event": "bot", "data": {"buttons": [{"title": "Old", "payload": "/old"}]}},
