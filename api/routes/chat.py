@@ -65,7 +65,7 @@ _header_token = APIKeyHeader(
     name=CHAT_HEADER,
     auto_error=False,
     scheme_name="ChatSessionHeader",
-    description="The `session_id` from POST /chat/sessions, for pages embedded on another origin.",
+    description="The `session_id` from POST /chat/sessions (the page and the embed frame send it; no cookie needed).",
 )
 _cookie_token = APIKeyCookie(
     name=CHAT_COOKIE,

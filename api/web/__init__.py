@@ -1,14 +1,19 @@
-"""The web pages: the patient page with the chat widget (pages.py), the
-embeddable widget (static/embed.js), and the coordinators' server-rendered
-pages (staff/, dead_letter_pages.py).
+"""The web pages: the patient page with the chat widget and the chat alone
+for embedding (pages.py), and the coordinators' server-rendered pages (staff/,
+dead_letter_pages.py).
 
 - Templates are Jinja2 with autoescaping on for every template (render.py);
   patient-entered text is never marked safe.
 - Static files are served by a public route, not a Starlette Mount, so the
   role matrix (tests/api/test_role_matrix.py) can check it like every route.
-- The chat may be embedded on other origins listed in EMBED_ORIGINS
-  (comma-separated, default none); CORS is then allowed on /chat/ and /static/ only,
-  without credentials (the widget sends the session in X-Chat-Session).
+- The chat may be embedded on the websites listed in EMBED_ORIGINS
+  (comma-separated, default none), as an <iframe> of /embed that
+  static/embed.js adds (docs/embedding.md). Only /embed may be framed, and
+  only by those origins (CSP frame-ancestors); every other page sends
+  frame-ancestors 'none' and X-Frame-Options: DENY. The chat inside the frame
+  talks to the API on its own origin, so no CORS is needed for it; EmbedCORS
+  (cors.py) answers cross-origin reads of /static/embed.js only, for
+  Subresource Integrity on the websites.
 """
 
 from __future__ import annotations

@@ -1,7 +1,14 @@
-"""The patient page (/), the chat widget's markup for embedding (/chat/widget), and static files.
+"""The patient page (/), the chat alone for embedding (/embed), and static files.
 
 Patient-facing words live in the templates, never here. The chat itself talks
-to the public gateway (api/routes/chat.py) from static/chat.js.
+to the public gateway (api/routes/chat.py) from static/chat.js, always on this
+server's own origin.
+
+/embed is the one page another website may frame: static/embed.js on a trial
+website adds an <iframe> of it. Its Content-Security-Policy is every page's,
+except that frame-ancestors lists EMBED_ORIGINS ('none' when unset), and it
+sends no X-Frame-Options. The website's own scripts cannot read into the frame
+(another origin), so they never see the patient's answers or the session token.
 """
 
 from __future__ import annotations
@@ -13,7 +20,8 @@ from fastapi.responses import FileResponse, HTMLResponse
 
 from api.deps import public
 from api.schemas_coordinator import ErrorOut
-from api.web.render import STATIC, render_fragment, render_html
+from api.web.cors import embed_origins
+from api.web.render import STATIC, framed_page_headers, render_html
 
 router = APIRouter(tags=["web"])
 
@@ -44,17 +52,15 @@ def patient_page() -> HTMLResponse:
 
 
 @router.get(
-    "/chat/widget",
+    "/embed",
     response_class=HTMLResponse,
     dependencies=[Depends(public)],
-    responses={200: {**HTML, "description": "The chat widget's markup (no page around it)."}},
+    responses={200: {**HTML, "description": "The chat alone, for an <iframe> on a trial website."}},
 )
-def chat_widget() -> HTMLResponse:
-    """The chat widget's markup, fetched by static/embed.js on the trial website (CORS: EMBED_ORIGINS)."""
-    return HTMLResponse(
-        render_fragment("_chat_widget.html", widget_id="psc-embed"),
-        headers={"Cache-Control": "no-store"},
-    )
+def embed_page() -> HTMLResponse:
+    """The chat alone, framed by static/embed.js on the websites listed in EMBED_ORIGINS."""
+    # EMBED_ORIGINS is read on each request: a few string operations.
+    return render_html("embed.html", page_headers=framed_page_headers(embed_origins()))
 
 
 @router.get(

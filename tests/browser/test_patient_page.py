@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable
 
@@ -205,53 +202,7 @@ def _assert_no_sideways_scroll(page: Any, where: str) -> None:
     assert widths[0] <= widths[1], f"{where}: the page scrolls sideways ({widths})"
 
 
-class _TrialWebsite(BaseHTTPRequestHandler):
-    page = b""
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.end_headers()
-        self.wfile.write(self.page)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def trial_website(system: Servers) -> Iterator[str]:
-    """Another website (http://localhost:<port>) whose page embeds the chat with one script tag."""
-    _TrialWebsite.page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Trial website</title></head>
-<body><main><h1>Our research study</h1>
-<script src="{system.api_url}/static/embed.js" data-api="{system.api_url}"></script>
-</main></body></html>""".encode()
-    server = ThreadingHTTPServer(("127.0.0.1", system.embed_port), _TrialWebsite)  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://localhost:{system.embed_port}/trial"  # type: ignore[attr-defined]
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def test_the_chat_embedded_on_another_origin(new_page: Callable[..., Any], trial_website: str) -> None:
-    """One script tag on the trial website; no third-party cookies; the session travels in a header."""
-    page = new_page()
-    sent: list[dict[str, str]] = []
-    page.on("request", lambda request: sent.append(request.headers) if request.url.endswith("/chat/messages") else None)
-    page.goto(trial_website)
-    chat = PatientChat(page)
-    chat.start()
-    chat.press("For myself")
-    assert chat.asks == "red_flags"
-    chat.type("no")
-    assert chat.asks == "age"
-    assert sent and all("x-chat-session" in headers for headers in sent)
-    assert "cookie" not in {key.lower() for headers in sent for key in headers}
-    assert page.context.cookies() == []
-    assert browser_storage(page)["localStorage"] == []
-    assert_accessible(page, "embedded widget")
+# The chat embedded on another website (an <iframe> of /embed): tests/browser/test_embed_frame.py.
 
 
 def test_a_refused_turn_can_be_sent_again_or_the_chat_restarted(new_page: Callable[..., Any], system: Servers) -> None:

@@ -1,12 +1,16 @@
 /*
  * The pre-screen chat widget: plain JavaScript, no dependencies.
  *
- * - Talks only to the public chat gateway: POST /chat/sessions, POST /chat/messages.
+ * - Runs on the API's own pages only: the patient page (/) and /embed, the
+ *   page that static/embed.js frames on a trial website. It talks only to the
+ *   public chat gateway of that same origin: POST /chat/sessions,
+ *   POST /chat/messages (relative URLs; there is no setting to send it elsewhere).
  * - The session token from the response body lives in a variable of this page
  *   and goes back in the X-Chat-Session header. Requests carry no cookies
- *   (credentials: "omit"), so the widget works on other origins without
- *   third-party cookies. Nothing is written to localStorage, sessionStorage,
- *   IndexedDB or cookies: a reload starts a fresh chat.
+ *   (credentials: "omit"): inside the frame on a trial website the API is a
+ *   third party, whose cookies browsers block. Nothing is written to
+ *   localStorage, sessionStorage, IndexedDB or cookies: a reload starts a
+ *   fresh chat.
  * - Bot text is inserted with textContent, never as HTML.
  * - Every sentence it shows comes from the widget's markup (data-text-* and
  *   templates in api/web/templates/_chat_widget.html).
@@ -26,7 +30,6 @@
   function Chat(root) {
     var self = this;
     this.root = root;
-    this.api = (root.getAttribute("data-api") || "").replace(/\/+$/, "");
     this.sessionId = null;
     this.busy = false;
     this.lastRequest = null;
@@ -136,7 +139,7 @@
     }
     this.lastRequest = { path: path, body: body };
     this.setBusy(true);
-    fetch(this.api + path, {
+    fetch(path, {
       method: "POST",
       headers: headers,
       body: JSON.stringify(body),
@@ -347,7 +350,6 @@
     });
   }
 
-  window.PrescreenChat = { init: initAll };
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", initAll);
   } else {
