@@ -45,9 +45,11 @@ def _active_session(request: Request, session: Session, settings: Settings) -> C
     )
     now = datetime.now(timezone.utc)
     idle = timedelta(minutes=settings.coordinator_idle_minutes)
+    # An absolute lifetime from login (created_at), however active the session is (finding 7).
+    lifetime = timedelta(hours=settings.coordinator_max_hours)
     if found is None or found.revoked_at is not None or not found.coordinator.active:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Please log in.")
-    if _aware(found.last_seen_at) + idle < now:
+    if _aware(found.last_seen_at) + idle < now or _aware(found.created_at) + lifetime <= now:
         found.revoked_at = now
         session.commit()
         raise HTTPException(

@@ -6,9 +6,11 @@ megabytes on /referrals or /auth/login. This ASGI middleware, outermost,
 reads at most MAX_BODY_BYTES of a body (declared Content-Length or streamed,
 whichever comes first) and refuses the rest with 413; a Cookie header above
 MAX_COOKIE_BYTES gets 431. The answers are fixed JSON, never an echo.
-The chat gateway (/chat/) caps its bodies itself, far lower, and answers in
-the chat's own reply shape so the widget can show a kind message: it is left
-to do so here (api/routes/chat.py `_read_message`).
+Two routes cap their bodies themselves, as a stream, and answer in their own
+shapes, so they are left to do so: the chat gateway (/chat/, far lower, in
+the chat's reply shape the widget shows kindly: api/routes/chat.py
+`_read_message`) and the referral intake (/referrals, 256 KiB, with the
+`kept` flag the delivery worker reads: api/routes/referrals.py `IntakeRoute`).
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.core.texts import text
 
-# Paths whose routes read and cap their own bodies as a stream.
-OWN_CAPS = ("/chat/",)
+# Routes that read and cap their own bodies as a stream (see above).
+OWN_CAP_PREFIXES = ("/chat/",)
+OWN_CAP_PATHS = frozenset({"/referrals"})
 
 
 async def _refuse(send: Send, status: int, key: str) -> None:
@@ -64,7 +67,7 @@ class RequestLimits:
         if cookie_bytes > max_cookie:
             await _refuse(send, 431, "cookie_too_large")
             return
-        if scope["path"].startswith(OWN_CAPS):
+        if scope["path"] in OWN_CAP_PATHS or scope["path"].startswith(OWN_CAP_PREFIXES):
             await self.app(scope, receive, send)
             return
         if declared is not None and (not declared.isdigit() or int(declared) > max_body):

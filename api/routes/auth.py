@@ -10,6 +10,7 @@ from api.core.texts import text
 from api.deps import COORDINATOR_COOKIE, CurrentCoordinator, SessionDep, SettingsDep, public
 from api.schemas_coordinator import ErrorOut, LoggedOut, LoginIn, LoginOut, MeOut
 from api.services import auth
+from api.web.staff import searches
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -88,7 +89,11 @@ def logout(
     coordinator: CurrentCoordinator,
 ) -> LoggedOut:
     """End this session on the server and clear its cookies."""
-    auth.log_out(session, token=request.cookies.get(COORDINATOR_COOKIE), actor_id=coordinator.id)
+    ended = auth.log_out(
+        session, token=request.cookies.get(COORDINATOR_COOKIE), actor_id=coordinator.id
+    )
+    if ended is not None:
+        searches.forget(ended)  # the queue's kept search texts go with the session
     for name, http_only in ((COORDINATOR_COOKIE, True), (CSRF_COOKIE, False)):
         response.delete_cookie(
             name, path="/", secure=settings.cookie_secure, httponly=http_only, samesite="strict"

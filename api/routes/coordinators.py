@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
+from pydantic import BaseModel, Field
 
 from api.core.openapi import Responses
 from api.core.texts import text
@@ -57,17 +58,41 @@ def queue_filters(
     outcome: ReferralOutcome | None = None,
     received_from: Annotated[date | None, Query(description="First UTC day, inclusive")] = None,
     received_to: Annotated[date | None, Query(description="Last UTC day, inclusive")] = None,
-    q: Annotated[
-        str | None, Query(max_length=200, description="Part of a name, email or phone number")
-    ] = None,
 ) -> queue.QueueFilters:
-    """The queue's filters, shared by the list and the export."""
+    """The queue's filters in the address, shared by the list and the export.
+
+    No search text here: an address ends up in proxy logs and browser history
+    (security review, finding 7); POST .../search and .../search.csv take it in the body.
+    """
     return queue.QueueFilters(
-        status=status_, outcome=outcome, received_from=received_from, received_to=received_to, q=q
+        status=status_, outcome=outcome, received_from=received_from, received_to=received_to
     )
 
 
 Filters = Annotated[queue.QueueFilters, Depends(queue_filters)]
+
+
+class ReferralSearchIn(BaseModel):
+    """The queue's filters and search in a request body, so that no search text is in an address."""
+
+    q: str | None = Field(
+        default=None, max_length=200, description="Part of a name, email or phone number"
+    )
+    status: ReferralStatus | None = None
+    outcome: ReferralOutcome | None = None
+    received_from: date | None = Field(default=None, description="First UTC day, inclusive")
+    received_to: date | None = Field(default=None, description="Last UTC day, inclusive")
+    page: int = Field(default=1, ge=1, le=100_000)
+    page_size: int = Field(default=25, ge=1, le=100)
+
+    def filters(self) -> queue.QueueFilters:
+        return queue.QueueFilters(
+            status=self.status,
+            outcome=self.outcome,
+            received_from=self.received_from,
+            received_to=self.received_to,
+            q=self.q,
+        )
 
 
 def _found(session: SessionDep, referral_id: str) -> Referral:
@@ -142,9 +167,29 @@ def list_referrals(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 25,
 ) -> ReferralPage:
-    """The referral queue, newest first, with filters and search."""
+    """The referral queue, newest first, with filters (search by name, email or phone: POST .../search)."""
+    return _page(session, coordinator.id, filters, page=page, page_size=page_size)
+
+
+@router.post("/referrals/search", response_model=ReferralPage, responses=CHANGES)
+def search_referrals(
+    body: ReferralSearchIn, session: SessionDep, coordinator: CurrentCoordinator
+) -> ReferralPage:
+    """The referral queue, newest first, searched by name, email or phone without putting them in the URL."""
+    return _page(session, coordinator.id, body.filters(), page=body.page, page_size=body.page_size)
+
+
+def _page(
+    session: SessionDep,
+    actor_id: int,
+    filters: queue.QueueFilters,
+    *,
+    page: int,
+    page_size: int,
+) -> ReferralPage:
     rows, total = queue.list_referrals(session, filters, page=page, page_size=page_size)
-    audit.record(session, action="list", actor_id=coordinator.id)
+    # Which referrals were shown, by id (finding 7).
+    audit.record_shown(session, action="list", actor_id=actor_id, referral_ids=[r.id for r in rows])
     session.commit()
     return ReferralPage(
         items=[ReferralSummary.model_validate(r, from_attributes=True) for r in rows],
@@ -174,17 +219,34 @@ def export_referrals(
 ) -> CSVResponse:
     """Download the matching referrals as a spreadsheet-safe CSV file."""
     rows = queue.all_referrals(session, filters)
-    body = csv_export.render(rows)
-    audit.record(session, action="export", actor_id=coordinator.id, detail=f"rows={len(rows)}")
+    body = csv_export.export(session, rows, actor_id=coordinator.id)
     session.commit()
-    filename = f"referrals-{datetime.now(timezone.utc):%Y%m%d-%H%M}.csv"
-    return CSVResponse(
-        body,
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store",
+    return CSVResponse(body, headers=csv_export.download_headers())
+
+
+@router.post(
+    "/referrals/search.csv",
+    response_class=CSVResponse,
+    responses={
+        200: {"description": "The matching referrals as CSV (formula-safe)."},
+        # Errors are JSON even here; without `content` they would be listed as text/csv.
+        **{
+            code: {
+                "description": answer["description"],
+                "content": {"application/json": {"schema": ERROR_REF}},
+            }
+            for code, answer in CHANGES.items()
         },
-    )
+    },
+)
+def export_searched_referrals(
+    body: ReferralSearchIn, session: SessionDep, coordinator: CurrentCoordinator
+) -> CSVResponse:
+    """Download the referrals matching a search (in the body, never the URL) as a spreadsheet-safe CSV."""
+    rows = queue.all_referrals(session, body.filters())
+    exported = csv_export.export(session, rows, actor_id=coordinator.id)
+    session.commit()
+    return CSVResponse(exported, headers=csv_export.download_headers())
 
 
 @router.get(

@@ -22,6 +22,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.types import Message, Receive
 
 from api.core.config import get_settings
 from api.core.security import same
@@ -83,6 +84,15 @@ async def _refuse(
     return _invalid(rules, kept=True, detail=detail)
 
 
+def _replay(body: bytes) -> Receive:
+    """The body already read, handed to the route as if it came from the client."""
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
 class IntakeRoute(APIRoute):
     """Bounds the body, and turns a refusal a retry cannot fix into a kept dead letter."""
 
@@ -90,11 +100,20 @@ class IntakeRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def intake(request: Request) -> Response:
+            too_large = JSONResponse({"detail": "Body too large.", "kept": False}, status_code=413)
             declared = request.headers.get("content-length") or ""
             if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-                return JSONResponse({"detail": "Body too large.", "kept": False}, status_code=413)
-            if len(await request.body()) > MAX_BODY_BYTES:  # no or a wrong Content-Length
-                return JSONResponse({"detail": "Body too large.", "kept": False}, status_code=413)
+                return too_large
+            # No or a wrong Content-Length: read at most the cap as it streams,
+            # never the whole body first (security review, finding 4).
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    return too_large
+                chunks.append(chunk)
+            request = Request(request.scope, receive=_replay(b"".join(chunks)))
             try:
                 return await handler(request)
             except RequestValidationError as error:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -38,6 +40,53 @@ def record(
     event = AuditEvent(action=action, actor_id=actor_id, referral_id=referral_id, detail=detail)
     session.add(event)
     return event
+
+
+def detail_limit() -> int | None:
+    """How many characters the detail column holds (None: unbounded), read from the model."""
+    length = getattr(AuditEvent.__table__.c.detail.type, "length", None)
+    return int(length) if length else None
+
+
+def shown_details(referral_ids: Sequence[str], *, limit: int | None = None) -> list[str]:
+    """The detail of each audit row naming `referral_ids`, in order, every id in full.
+
+    "rows=3 ids=a,b,c" when it fits the detail column; otherwise as many rows as
+    needed, "rows=40 part=1/8 ids=...", ..., "rows=40 part=8/8 ids=...", so no id
+    is ever cut or left out. Ids only (the intake allows [A-Za-z0-9-]), never patient data.
+    """
+    limit = detail_limit() if limit is None else limit
+    total = len(referral_ids)
+    if not total:
+        return ["rows=0"]
+    single = f"rows={total} ids=" + ",".join(referral_ids)
+    if limit is None or len(single) <= limit:
+        return [single]
+    # Room for the longest prefix ("part" numbers are at most `total`).
+    room = limit - len(f"rows={total} part={total}/{total} ids=")
+    chunks: list[list[str]] = [[]]
+    for referral_id in referral_ids:
+        if len(referral_id) > room:
+            raise ValueError("a referral id longer than the audit detail column holds")
+        used = sum(len(i) for i in chunks[-1]) + len(chunks[-1])  # ids and their commas
+        if chunks[-1] and used + len(referral_id) > room:
+            chunks.append([])
+        chunks[-1].append(referral_id)
+    parts = len(chunks)
+    return [
+        f"rows={total} part={n}/{parts} ids=" + ",".join(chunk)
+        for n, chunk in enumerate(chunks, start=1)
+    ]
+
+
+def record_shown(
+    session: Session, *, action: str, actor_id: int, referral_ids: Sequence[str]
+) -> list[AuditEvent]:
+    """Audit a list view or an export: which referrals were shown or exported (ids only)."""
+    return [
+        record(session, action=action, actor_id=actor_id, detail=detail)
+        for detail in shown_details(referral_ids)
+    ]
 
 
 def page(

@@ -95,8 +95,9 @@ def log_in(
     return StartedSession(token=token, csrf_token=csrf, coordinator=coordinator)
 
 
-def log_out(session: Session, *, token: str | None, actor_id: int) -> None:
-    """Revoke the session behind this cookie token, server-side."""
+def log_out(session: Session, *, token: str | None, actor_id: int) -> int | None:
+    """Revoke the session behind this cookie token, server-side; returns its id."""
+    found = None
     if token:
         found = session.scalar(
             select(CoordinatorSession).where(CoordinatorSession.token_hash == token_hash(token))
@@ -105,6 +106,7 @@ def log_out(session: Session, *, token: str | None, actor_id: int) -> None:
             found.revoked_at = datetime.now(timezone.utc)
     audit.record(session, action="logout", actor_id=actor_id)
     session.commit()
+    return found.id if found is not None else None
 
 
 def create_account(

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from api.models import Referral
+from api.services import audit
 
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -80,3 +83,24 @@ def render(referrals: Iterable[Referral]) -> str:
     for referral in referrals:
         writer.writerow([neutralise(cell) for cell in _row(referral)])
     return "\ufeff" + buffer.getvalue()
+
+
+def export(session: Session, referrals: Sequence[Referral], *, actor_id: int) -> str:
+    """The CSV of these referrals, audited with the id of every referral in it (S6, finding 7).
+
+    The audit rows join the caller's transaction; the caller commits.
+    """
+    body = render(referrals)
+    audit.record_shown(
+        session, action="export", actor_id=actor_id, referral_ids=[r.id for r in referrals]
+    )
+    return body
+
+
+def download_headers(now: datetime | None = None) -> dict[str, str]:
+    """A download with a dated file name, never kept in a cache."""
+    moment = now or datetime.now(timezone.utc)
+    return {
+        "Content-Disposition": f'attachment; filename="referrals-{moment:%Y%m%d-%H%M}.csv"',
+        "Cache-Control": "no-store",
+    }

@@ -36,7 +36,7 @@ def test_every_access_is_audited_once_without_phi(client: TestClient) -> None:
         "/auth/login", json={"email": coordinator.email, "password": "wrong " + PASSWORD}
     ).status_code == 401
 
-    assert coordinator.get("/coordinator/referrals", params={"q": NAME}).status_code == 200
+    assert coordinator.post("/coordinator/referrals/search", json={"q": NAME}).status_code == 200
     assert coordinator.get("/coordinator/referrals").status_code == 200
     for _ in range(2):
         assert coordinator.get(f"/coordinator/referrals/{rid}").status_code == 200
@@ -70,7 +70,11 @@ def test_every_access_is_audited_once_without_phi(client: TestClient) -> None:
     assert ("status_change", coordinator.id, rid, "new->contacting") in by_action
     assert ("note", coordinator.id, rid, None) in by_action
     assert ("delete", admin.id, rid, "patient_withdrawal") in by_action
-    assert ("export", coordinator.id, None, "rows=2") in by_action
+    # List views and exports name the referrals they showed, by id (finding 7), in their order.
+    oid = other["referral_id"]
+    assert ("list", coordinator.id, None, f"rows=1 ids={rid}") in by_action
+    assert ("list", coordinator.id, None, f"rows=2 ids={oid},{rid}") in by_action
+    assert ("export", coordinator.id, None, f"rows=2 ids={rid},{oid}") in by_action
     for row in rows:
         assert row.at is not None and row.action
 

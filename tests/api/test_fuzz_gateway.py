@@ -324,5 +324,5 @@ def test_a_too_long_email_is_asked_again_and_the_referral_still_reaches_the_team
         time.sleep(1)
     assert rows == [rows[0]] and rows[0] is not None, "written to the outbox once, and delivered"
     staff = coordinator(system.api_url)
-    found = staff.get("/coordinator/referrals", params={"q": email}).json()["items"]
+    found = staff.post("/coordinator/referrals/search", json={"q": email}).json()["items"]
     assert len(found) == 1

@@ -70,7 +70,7 @@ def test_search_by_name_email_and_phone(client: TestClient, actor: Actor) -> Non
     ids = {b["referral_id"]: b["contact"]["name"] for b in (pat, sam, ann)}
 
     def search(q: str) -> set[str]:
-        return {ids[i] for i in _ids(actor.get("/coordinator/referrals", params={"q": q}))}
+        return {ids[i] for i in _ids(actor.post("/coordinator/referrals/search", json={"q": q}))}
 
     assert search("patricia") == {"Patricia O'Neil"}, "case-insensitive name"
     assert search("O'NEIL") == {"Patricia O'Neil"}
@@ -402,7 +402,11 @@ def test_csv_export_follows_the_filters(client: TestClient, actor: Actor) -> Non
     ]
     assert rows[0]["criteria_not_passed"] == "prior_spine_radiation linden"
     assert rows[0]["linden_points_min"] == "9" and rows[0]["spine_levels"] == "T7 T11-L2"
-    assert _csv_rows(actor.get("/coordinator/referrals.csv", params={"q": "nobody"})) == []
+    assert _csv_rows(actor.post("/coordinator/referrals/search.csv", json={"q": "nobody"})) == []
+    searched = _csv_rows(actor.post("/coordinator/referrals/search.csv", json={"q": "review person"}))
+    assert [r["referral_id"] for r in searched] == [review["referral_id"]]
+    # A search text in the address is not read (it would be in proxy logs and browser history).
+    assert len(_csv_rows(actor.get("/coordinator/referrals.csv", params={"q": "nobody"}))) > 0
 
 
 def test_phi_responses_are_not_cached(client: TestClient, actor: Actor, service_headers: dict[str, str]) -> None:

@@ -192,21 +192,54 @@ def test_finding_3_local_docs_are_routes_of_the_role_matrix(client: TestClient) 
 # --- Finding 4: bodies and cookies capped before parsing; argon2 limited -------------
 
 
+def _chunks(size: int) -> Iterator[bytes]:  # no Content-Length: counted as it streams
+    for _ in range(size // 1024 + 2):
+        yield b"a" * 1024
+
+
 # The chat caps its own bodies far lower, in its reply shape (tests/api/test_chat_security.py).
-@pytest.mark.parametrize("path", ["/referrals", "/auth/login", "/coordinator/referrals/r1/notes", "/coordinator/referrals/search"])
+@pytest.mark.parametrize("path", ["/auth/login", "/coordinator/referrals/r1/notes", "/coordinator/referrals/search"])
 def test_finding_4_bodies_are_capped_before_parsing(client: TestClient, path: str) -> None:
     limit = get_settings().max_body_bytes
     big = b'{"x": "' + b"a" * (limit + 1) + b'"}'
     declared = client.post(path, content=big, headers={"Content-Type": "application/json"})
     assert declared.status_code == 413, declared.text
     assert declared.json() == {"detail": text("body_too_large")}
-
-    def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it streams
-        for _ in range(limit // 1024 + 2):
-            yield b"a" * 1024
-
-    streamed = client.post(path, content=chunks(), headers={"Content-Type": "application/json"})
+    streamed = client.post(path, content=_chunks(limit), headers={"Content-Type": "application/json"})
     assert streamed.status_code == 413 and "content-length" not in streamed.request.headers
+
+
+def _stream_post(app: object, path: str, chunks: int) -> tuple[int, int]:
+    """POST `chunks` KiB without a Content-Length, straight to the ASGI app: (status, KiB it read)."""
+    read = 0
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        nonlocal read
+        read += 1
+        return {"type": "http.request", "body": b"a" * 1024, "more_body": read < chunks}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+        "headers": [(b"content-type", b"application/json"), (b"idempotency-key", b"r-123456789")],
+        "client": ("198.51.100.9", 4000), "server": ("api", 80),
+    }
+    asyncio.run(app(scope, receive, send))  # type: ignore[operator]
+    return int(sent[0]["status"]), read  # type: ignore[call-overload]
+
+
+@pytest.mark.parametrize("path", ["/auth/login", "/referrals"])
+def test_finding_4_a_streamed_body_is_read_only_up_to_the_cap(client: TestClient, path: str) -> None:
+    from api.routes import referrals
+
+    # Anonymous, no Content-Length, 8 MiB on the way: refused once the cap is passed, not after buffering it all.
+    cap = referrals.MAX_BODY_BYTES if path == "/referrals" else get_settings().max_body_bytes
+    status, read = _stream_post(client.app, path, 8 * 1024)
+    assert status == 413 and read <= cap // 1024 + 1, (status, read)
 
 
 def test_finding_4_a_body_under_the_cap_still_works(client: TestClient) -> None:

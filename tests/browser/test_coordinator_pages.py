@@ -7,7 +7,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import urlencode
 
 import pytest
 
@@ -37,11 +36,25 @@ XSS_REASON = "<b onmouseover=alert(4)>left a message</b>"
 _INJECTED = "() => document.querySelectorAll('img, iframe, [onerror], [onload], [onmouseover], script:not([src])').length"
 
 
+# The queue after a search: the text stays on the server, the address has only its handle (finding 7).
+SEARCHED = re.compile(r"/staff/referrals\?search=[A-Za-z0-9_-]+$")
+
+
+def search_queue(page: Page, base_url: str, search: str) -> None:
+    """Search the queue with its form, as a person does (the form posts; the text is never in the address)."""
+    if not re.search(r"/staff/referrals(\?|$)", page.url):
+        page.goto(f"{base_url}/staff/referrals")
+    page.get_by_label("Search").fill(search)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Apply filters").click()
+    expect(page).to_have_url(SEARCHED)
+
+
 def find_referral(page: Page, base_url: str, search: str, name: str, timeout_s: float = 30) -> None:
-    """Search the queue until the delivery worker has brought the referral in, then open it."""
+    """Search the queue until the delivery worker has brought the referral in."""
     deadline = time.monotonic() + timeout_s
     while True:
-        page.goto(f"{base_url}/staff/referrals?{urlencode({'q': search})}")
+        search_queue(page, base_url, search)
         link = page.get_by_role("link", name=name, exact=True)
         if link.count():
             return
@@ -69,8 +82,8 @@ def test_pages_need_a_login(new_page: Callable[..., Any], system: Servers) -> No
     expect(page.locator('[data-role="form-error"]')).to_be_focused()
     page.get_by_label("Password").fill(COORDINATOR_PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    # Back where the coordinator was going.
-    expect(page).to_have_url(re.compile(r"/staff/referrals\?status=new$"))
+    # Back where the coordinator was going: its path only, never a query string (finding 7).
+    expect(page).to_have_url(re.compile(r"/staff/referrals$"))
     expect(page.get_by_role("heading", name="Referrals")).to_be_visible()
 
     # A coordinator (not an admin) has no audit log.
@@ -94,14 +107,14 @@ def test_a_coordinator_finds_the_referral_sees_every_criterion_and_moves_it_to_c
     log_in(page, system.api_url, COORDINATOR_EMAIL, COORDINATOR_PASSWORD)
     name = likely_fit_journey.name
     # The search box, like a person would use it.
-    page.get_by_label("Search").fill(name.split()[0])
-    page.get_by_role("button", name="Apply filters").click()
     find_referral(page, system.api_url, name.split()[0], name)
+    assert name.split()[0] not in page.url
+    expect(page.get_by_label("Search")).to_have_value(name.split()[0])
     row = page.get_by_role("row").filter(has=page.get_by_role("link", name=name, exact=True))
     expect(row).to_contain_text("Likely a fit")
     expect(row).to_contain_text("New")
     expect(page.get_by_role("link", name="Download these referrals as CSV")).to_have_attribute(
-        "href", re.compile(r"^/coordinator/referrals\.csv\?q=Robin$")
+        "href", re.compile(r"^/staff/referrals\.csv\?search=[A-Za-z0-9_-]+$")
     )
     assert_accessible(page, "queue")
     page.screenshot(path=str(screenshots / "coordinator-queue.png"), full_page=True)
@@ -204,7 +217,9 @@ def test_stored_xss_renders_as_text_everywhere(
         page.get_by_role("link", name="Download these referrals as CSV").click()
     csv_text = Path(download.value.path()).read_text(encoding="utf-8-sig")
     assert f'"{XSS_NAME}"' in csv_text and f'"{XSS_TIME}"' in csv_text
-    response = page.request.get(system.api_url + "/coordinator/referrals.csv?q=onerror")
+    export = page.get_by_role("link", name="Download these referrals as CSV").get_attribute("href")
+    assert export and "onerror" not in export
+    response = page.request.get(system.api_url + export)
     assert response.headers["content-type"].startswith("text/csv")
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["content-disposition"].startswith("attachment")
@@ -221,7 +236,7 @@ def test_stored_xss_renders_as_text_everywhere(
     expect(page.get_by_text("The status was changed.")).to_be_visible()
     expect(page.get_by_role("region", name="Notes")).to_contain_text(XSS_NOTE)
     expect(page.get_by_role("table", name="Status changes")).to_contain_text(XSS_REASON)
-    assert page.title().startswith(f"Referral: {xss_referral}")
+    assert page.title().startswith("Referral ") and xss_referral not in page.title()
     assert_nothing_injected(page, "detail")
 
     page.get_by_role("link", name="Delete this referral…").click()
@@ -254,8 +269,114 @@ def test_withdraw_and_delete_with_a_confirmation_and_a_reason(
     delete.click()
 
     expect(page.get_by_text("The referral, its notes, its history and its conversation were deleted.")).to_be_visible()
-    page.goto(f"{system.api_url}/staff/referrals?{urlencode({'q': 'onerror'})}")
+    search_queue(page, system.api_url, "onerror")
     expect(page.get_by_text("No referrals match these filters.")).to_be_visible()
     response = page.goto(detail_url)
     assert response is not None and response.status == 404
     expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+
+
+# --- security review, finding 7 (e) ---------------------------------------------------------------------
+
+SEARCH_NAME = "Philippa Searchmarker"
+SEARCH_PHONE = "+1 780 555 0123"
+SEARCH_EMAIL = "philippa.s@patient.example"
+# None of these may be in an address, the browser's history or a window title.
+SEARCH_TERMS = ("philippa", "searchmarker", SEARCH_EMAIL, "780 555 0123", "7805550123", "decoy")
+
+
+def _post_referral(system: Servers, **fields: Any) -> str:
+    """A referral straight through the intake, as the delivery worker sends it (no chat needed)."""
+    import json
+    import urllib.request
+
+    from tests.api.factories import referral_body
+    from tests.servers import SERVICE_TOKEN
+
+    body = referral_body(**fields)
+    request = urllib.request.Request(
+        system.api_url + "/referrals",
+        data=json.dumps(body).encode(),
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {SERVICE_TOKEN}",
+            "Idempotency-Key": body["referral_id"],
+        },
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.status in (200, 201)
+    return str(body["referral_id"])
+
+
+def _leaks(text: str) -> list[str]:
+    from urllib.parse import unquote_plus
+
+    lowered = unquote_plus(text).lower()
+    return [term for term in SEARCH_TERMS if term.lower() in lowered]
+
+
+def test_finding_7_search_terms_not_in_urls(browser: Any, system: Servers, tmp_path: Path) -> None:
+    import sqlite3
+
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    rid = _post_referral(system, name=SEARCH_NAME, phone=SEARCH_PHONE, email=SEARCH_EMAIL)
+    _post_referral(system, name="Decoy Otherperson", phone="+1 403 555 0999", email="decoy@patient.example")
+    # A profile on disk, so that Chromium keeps a real history (the other tests' contexts keep none).
+    profile = tmp_path / "profile"
+    context = browser.browser_type.launch_persistent_context(
+        str(profile), executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, viewport={"width": 1280, "height": 900}
+    )
+    problems: list[str] = []
+    addresses: list[str] = []
+    titles: list[str] = []
+    try:
+        page = context.new_page()
+        watch(page, problems)
+        context.on("request", lambda request: addresses.append(request.url))
+        page.on("framenavigated", lambda frame: addresses.append(frame.url) if frame == page.main_frame else None)
+        log_in(page, system.api_url, COORDINATOR_EMAIL, COORDINATOR_PASSWORD)
+
+        for term in ("Searchmarker", SEARCH_EMAIL, "780 555 0123", "7805550123"):
+            search_queue(page, system.api_url, term)
+            expect(page.get_by_role("link", name=SEARCH_NAME, exact=True)).to_be_visible()
+            expect(page.get_by_role("link", name="Decoy Otherperson", exact=True)).to_have_count(0)
+            assert _leaks(page.url) == [], page.url
+            titles.append(page.title())
+        searched_url = page.url
+        export = page.get_by_role("link", name="Download these referrals as CSV").get_attribute("href")
+        assert export and _leaks(export) == []
+
+        # The referral's page: no name in its title.
+        page.get_by_role("link", name=SEARCH_NAME, exact=True).click()
+        expect(page).to_have_url(re.compile(rf"/staff/referrals/{rid}$"))
+        expect(page.get_by_role("heading", level=1)).to_have_text(SEARCH_NAME)
+        assert page.title().startswith(f"Referral {rid}") and _leaks(page.title()) == [], page.title()
+        titles.append(page.title())
+
+        # The back button: the same search, shown again, with nothing asked again.
+        page.go_back()
+        expect(page).to_have_url(searched_url)
+        expect(page.get_by_role("link", name=SEARCH_NAME, exact=True)).to_be_visible()
+        expect(page.get_by_role("link", name="Decoy Otherperson", exact=True)).to_have_count(0)
+        expect(page.get_by_label("Search")).to_have_value("7805550123")
+        assert page.evaluate("history.length") > 3
+        # An older search, further back, is still that search.
+        page.go_back()
+        expect(page.get_by_label("Search")).to_have_value("780 555 0123")
+        expect(page.get_by_role("link", name=SEARCH_NAME, exact=True)).to_be_visible()
+    finally:
+        context.close()
+    assert problems == [], problems
+    assert any(SEARCHED.search(a) for a in addresses), "the searches were made"
+    assert [a for a in addresses if _leaks(a)] == []
+    assert [t for t in titles if _leaks(t)] == []
+
+    # What Chromium itself kept in its history: no search text, no name, in any address or title.
+    history = profile / "Default" / "History"
+    assert history.exists(), "Chromium kept no history file"
+    with sqlite3.connect(history) as db:
+        kept = db.execute("SELECT url, title FROM urls").fetchall()
+    assert any("/staff/referrals?search=" in url for url, _ in kept), kept
+    assert [row for row in kept if _leaks(" ".join(str(v) for v in row))] == []

@@ -234,7 +234,12 @@ class Queue:
         self.login()
         deadline = time.monotonic() + wait_s
         while True:
-            items = self._get("/coordinator/referrals?" + urllib.parse.urlencode({"q": name}))["items"]
+            # The search text goes in the body, never the address (security review, finding 7).
+            request = urllib.request.Request(
+                f"{self.base}/coordinator/referrals/search", method="POST", data=json.dumps({"q": name}).encode(),
+                headers={"Content-Type": "application/json", "X-CSRF-Token": self.csrf})
+            with self.http.open(request, timeout=30) as response:
+                items = json.loads(response.read())["items"]
             found = [item for item in items if item.get("contact_name") == name]
             if found or time.monotonic() > deadline:
                 return found

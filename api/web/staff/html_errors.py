@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -41,9 +42,8 @@ def _refusal_page(request: Request, code: int, detail: str | None) -> HTMLRespon
             "staff/login.html",
             status_code=code,
             message=detail,
-            next_path=safe_next(
-                request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            ),
+            # The path only: a query string (filters, a search's handle) never rides along.
+            next_path=safe_next(request.url.path),
             flash=None,
             user=None,
             csrf=None,
@@ -60,14 +60,20 @@ def _refusal_page(request: Request, code: int, detail: str | None) -> HTMLRespon
     )
 
 
+AFTER_LOGIN = "/staff/referrals"
+# A path of our own pages: letters, digits, "-", "_" and "/" only (no "..", backslashes, "%",
+# ":", spaces or control characters that a browser might read as another host).
+_OWN_PAGE = re.compile(r"/staff/[A-Za-z0-9_/-]*")
+
+
 def safe_next(path: str | None) -> str:
-    """Only our own pages after login (no open redirect)."""
-    if (
-        path
-        and path.startswith("/staff/")
-        and not path.startswith("//")
-        and "\\" not in path
-        and len(path) < 500
-    ):
-        return path
-    return "/staff/referrals"
+    """Where to go after login: only the path of one of our own pages (no open redirect).
+
+    A query string or fragment is dropped (finding 7): the login page's address
+    must not carry filters or anything a coordinator typed.
+    """
+    if path:
+        path = path.split("?", 1)[0].split("#", 1)[0]
+        if _OWN_PAGE.fullmatch(path) and "//" not in path and len(path) < 500:
+            return path
+    return AFTER_LOGIN

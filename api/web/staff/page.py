@@ -20,6 +20,8 @@ class Viewer:
     email: str
     role: str
     csrf: str
+    # The server-side session's id: what searches kept for this login are bound to.
+    session_id: int
 
     @property
     def is_admin(self) -> bool:
@@ -29,12 +31,17 @@ class Viewer:
 def viewer_for(request: Request, session: SessionDep, coordinator: Coordinator) -> Viewer:
     """The signed-in account and its server-side session's CSRF token (rendered into each page)."""
     token = request.cookies.get(COORDINATOR_COOKIE) or ""
-    csrf = session.scalar(
-        select(CoordinatorSession.csrf_token).where(
+    found = session.execute(
+        select(CoordinatorSession.id, CoordinatorSession.csrf_token).where(
             CoordinatorSession.token_hash == token_hash(token)
         )
+    ).first()
+    return Viewer(
+        email=coordinator.email,
+        role=coordinator.role,
+        csrf=found.csrf_token if found else "",
+        session_id=found.id if found else 0,
     )
-    return Viewer(email=coordinator.email, role=coordinator.role, csrf=csrf or "")
 
 
 def signed_in_page(template: str, viewer: Viewer, nav: str, **context: Any) -> HTMLResponse:

@@ -3,13 +3,18 @@
  * to the JSON API (api/routes/auth.py, api/routes/coordinators.py):
  *
  *   <form data-api-form data-url="/coordinator/referrals/ID/status" [data-method="POST"]
- *         [data-done="status" | data-next="/staff/..."] [data-login]>
+ *         [data-done="status" | data-next="/staff/..." | data-follow] [data-login]>
  *
  * The form's named fields become a JSON body. The session's CSRF token comes
  * from <meta name="csrf-token"> (rendered from the server-side session) and
  * goes in the X-CSRF-Token header, which the API checks on every change
- * (api/deps.py). On success the page moves on (data-next, or reloads itself
+ * (api/deps.py). On success the page moves on (data-next; data-follow: the
+ * address the answer's "next" names, one of our own pages; or reloads itself
  * with ?done=...); on failure the API's message is shown in the form's alert.
+ *
+ * The queue's search form is one of these (data-follow): what it holds can be
+ * a name or a phone number, so it is posted, never put in an address; the
+ * server answers with the queue's address carrying only a handle for it.
  */
 (function () {
   "use strict";
@@ -45,6 +50,25 @@
     return window.location.pathname + "?done=" + encodeURIComponent(form.getAttribute("data-done") || "");
   }
 
+  // Only a path of our own pages (no other host, no scheme).
+  function ownPage(url) {
+    return typeof url === "string" && /^\/staff\/[A-Za-z0-9_\/?=&.-]*$/.test(url) && url.indexOf("//") < 0;
+  }
+
+  function moveOn(form, response) {
+    if (!form.hasAttribute("data-follow")) {
+      window.location.assign(nextUrl(form));
+      return null;
+    }
+    return response.json().then(function (data) {
+      if (data && ownPage(data.next)) {
+        window.location.assign(data.next);
+        return;
+      }
+      throw new Error("no next page");
+    });
+  }
+
   function submit(form) {
     var button = form.querySelector('button[type="submit"]');
     var headers = { "Content-Type": "application/json", Accept: "application/json" };
@@ -71,8 +95,7 @@
     })
       .then(function (response) {
         if (response.ok) {
-          window.location.assign(nextUrl(form));
-          return null;
+          return moveOn(form, response);
         }
         if (response.status === 401 && !form.hasAttribute("data-login")) {
           window.location.assign("/staff/login?next=" + encodeURIComponent(window.location.pathname));
