@@ -21,7 +21,9 @@ PASSWORD_ENV = {"admin": "ADMIN_PASSWORD", "coordinator": "COORDINATOR_PASSWORD"
 def _migrate() -> int:
     from api.db import migrate
 
-    migrate()
+    # Migrating needs the database and nothing else: a deployment's one-shot
+    # migrate job (docker-compose.yml) gets DATABASE_URL only, no API secrets.
+    migrate(os.environ.get("DATABASE_URL") or None)
     print(text("database_migrated"))
     return 0
 

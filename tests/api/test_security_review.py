@@ -310,3 +310,16 @@ def test_finding_7_database_files_are_private(tmp_path: Path) -> None:
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     for file in path.parent.iterdir():
         assert stat.S_IMODE(file.stat().st_mode) == 0o600, file.name
+
+
+def test_finding_6_the_migrate_job_needs_no_api_secret(tmp_path: Path) -> None:
+    """docker-compose.yml's one-shot migrate job gets DATABASE_URL only, in production mode."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(root), "ENVIRONMENT": "production",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'api.sqlite'}"}
+    done = subprocess.run([sys.executable, "-m", "api.cli", "migrate"], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == text("database_migrated"), done.stderr
