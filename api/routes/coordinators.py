@@ -199,10 +199,8 @@ def _page(
     )
 
 
-@router.get(
-    "/referrals.csv",
-    response_class=CSVResponse,
-    responses={
+def _csv_answers(errors: Responses) -> Responses:
+    return {
         200: {"description": "The matching referrals as CSV (formula-safe)."},
         # Errors are JSON even here; without `content` they would be listed as text/csv.
         **{
@@ -210,43 +208,34 @@ def _page(
                 "description": answer["description"],
                 "content": {"application/json": {"schema": ERROR_REF}},
             }
-            for code, answer in {**SIGNED_IN, **INVALID}.items()
+            for code, answer in errors.items()
         },
-    },
+    }
+
+
+def _export(session: SessionDep, actor_id: int, filters: queue.QueueFilters) -> CSVResponse:
+    rows = queue.all_referrals(session, filters)
+    body = csv_export.export(session, rows, actor_id=actor_id)
+    session.commit()
+    return CSVResponse(body, headers=csv_export.download_headers())
+
+
+@router.get(
+    "/referrals.csv", response_class=CSVResponse, responses=_csv_answers({**SIGNED_IN, **INVALID})
 )
 def export_referrals(
     session: SessionDep, coordinator: CurrentCoordinator, filters: Filters
 ) -> CSVResponse:
     """Download the matching referrals as a spreadsheet-safe CSV file."""
-    rows = queue.all_referrals(session, filters)
-    body = csv_export.export(session, rows, actor_id=coordinator.id)
-    session.commit()
-    return CSVResponse(body, headers=csv_export.download_headers())
+    return _export(session, coordinator.id, filters)
 
 
-@router.post(
-    "/referrals/search.csv",
-    response_class=CSVResponse,
-    responses={
-        200: {"description": "The matching referrals as CSV (formula-safe)."},
-        # Errors are JSON even here; without `content` they would be listed as text/csv.
-        **{
-            code: {
-                "description": answer["description"],
-                "content": {"application/json": {"schema": ERROR_REF}},
-            }
-            for code, answer in CHANGES.items()
-        },
-    },
-)
+@router.post("/referrals/search.csv", response_class=CSVResponse, responses=_csv_answers(CHANGES))
 def export_searched_referrals(
     body: ReferralSearchIn, session: SessionDep, coordinator: CurrentCoordinator
 ) -> CSVResponse:
     """Download the referrals matching a search (in the body, never the URL) as a spreadsheet-safe CSV."""
-    rows = queue.all_referrals(session, body.filters())
-    exported = csv_export.export(session, rows, actor_id=coordinator.id)
-    session.commit()
-    return CSVResponse(exported, headers=csv_export.download_headers())
+    return _export(session, coordinator.id, body.filters())
 
 
 @router.get(
