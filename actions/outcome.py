@@ -52,6 +52,7 @@ class ActionGiveOutcome(SafeAction):
                 dispatcher.utter_message(text=reason)
         if outcome == NOT_ELIGIBLE:
             dispatcher.utter_message(response="utter_not_eligible_next")
+            dispatcher.utter_message(response="utter_not_eligible_go_back")
         # Criterion ids only (no answers): the gateway counts them for the funnel statistics.
         dispatcher.utter_message(json_message={"outcome_reasons": [row.question_id for row in evaluation.deciding]})
         return [SlotSet("outcome", outcome)]

@@ -65,7 +65,13 @@ class ValidatePrescreenForm(SafeAction):
         requested = tracker.get_slot(REQUESTED_SLOT)
         # The form has put the raw text of this turn into the requested slot.
         pending = tuple(tracker.slots_to_validate())
-        answers = answers_from(tracker, leave_out=pending)
+        # When the form (re)activates, e.g. on "go back" after an outcome, Rasa
+        # also hands every answer already given to the validator ("prefilled"):
+        # those are answers (in answer_order), not new text, so they stay in,
+        # else the form would start again from the first question.
+        given = set(tracker.get_slot("answer_order") or [])
+        fresh = tuple(slot for slot in pending if slot not in given or slot == requested)
+        answers = answers_from(tracker, leave_out=fresh)
         events: list[dict[str, Any]] = []
         ask: Optional[str] = None
         if pending:
@@ -101,6 +107,9 @@ class ValidatePrescreenForm(SafeAction):
             topic = question.topic.text(tracker.get_slot("respondent"))
             return [SlotSet(qid, None), SlotSet("check_pending", check), SlotSet("check_label", label),
                     SlotSet("check_wording", wording), SlotSet("check_topic", topic)], ANSWER_CHECK
+        if qid == "red_flags" and reading.value == UNKNOWN:
+            # "Not sure" about an emergency sign gets the advice now, not at the end (issue 13).
+            dispatcher.utter_message(response="utter_red_flag_check_unsure")
         return self._record(tracker, qid, reading.value, reading.also, answers), None
 
     def _record(self, tracker: Tracker, qid: str, value: Any, also: dict[str, Any],

@@ -100,6 +100,54 @@ def test_outcomes(servers: Servers, changes: dict[str, Answer], expected: str, r
         assert any("911" in t for t in chat.texts()) and chat.asks is None
 
 
+# --- issue 13: words a helper and a patient can trust ---------------------------------
+
+
+def test_a_helper_hears_the_emergency_message_about_the_person_they_help(servers: Servers) -> None:
+    chat = Chat(servers.url)
+    chat.say("hello")
+    chat.click("For someone else")
+    chat.click("Yes")
+    said = " ".join(chat.texts())
+    assert chat.outcome == "urgent_care" and "911" in said
+    assert "the person you are helping has cancer in the spine" in said and "you have cancer" not in said
+
+
+def test_not_sure_at_the_safety_question_gets_the_advice_at_once(servers: Servers) -> None:
+    chat = Chat(servers.url)
+    chat.say("hi")
+    chat.click("For myself")
+    assert chat.asks == "red_flags"
+    chat.click("Not sure")
+    said = " ".join(chat.texts())
+    assert "cancer care team today" in said and "911" in said, said
+    assert chat.asks == "age" and chat.outcome is None, "the screening goes on"
+
+
+def test_after_urgent_care_anything_typed_hears_the_emergency_message_again(servers: Servers) -> None:
+    chat = Chat(servers.url)
+    chat.say("hi")
+    chat.click("For myself")
+    chat.click("Yes")
+    assert chat.outcome == "urgent_care"
+    for typed in ("ok", "what is vertebroplasty?", "asdf qwerty", "thanks"):
+        chat.say(typed)
+        said = " ".join(chat.texts())
+        assert "911" in said and "did not understand" not in said, (typed, said)
+        assert chat.outcome == "urgent_care" and chat.asks is None, typed
+    chat.say("start over")
+    assert chat.asks == "respondent", "start over still works"
+
+
+def test_not_eligible_ends_with_the_way_to_fix_a_wrong_answer(servers: Servers) -> None:
+    chat = Chat(servers.url)
+    screen(chat, {**LIKELY_FIT, "pain_score": "1", "answer_check": ("Yes",)})
+    assert chat.outcome == "not_eligible"
+    assert 'type "go back"' in chat.texts()[-1], chat.texts()
+    chat.say("go back")
+    assert chat.asks == "pain_score", "go back reopens the last answer"
+
+
 def test_red_flag_in_the_middle_of_the_form_stops_screening(servers: Servers) -> None:
     chat = Chat(servers.url)
     chat.say("hi")
