@@ -119,8 +119,10 @@ class ValidatePrescreenForm(SafeAction):
         answers[qid] = value
         order = [q for q in (tracker.get_slot("answer_order") or []) if q != qid] + [qid]
         events = [SlotSet(qid, value), SlotSet("unclear_count", 0)]
-        if qid == "spine_region":
-            events.append(SlotSet("spine_levels", parsed_message(tracker).values("spine_level")))
+        levels = trial.question(qid).levels
+        if levels:
+            # "T7", "T11-L2" told with the regions (spine_levels, prior_radiation_levels).
+            events.append(SlotSet(levels, parsed_message(tracker).values("spine_level")))
         for other, fact in (also or {}).items():
             question = trial.question(other)
             if other in answers or not question.accepts(fact) or not is_applicable(question, answers):

@@ -33,6 +33,11 @@ def answers_from(tracker: Tracker, leave_out: tuple[str, ...] = ()) -> dict[str,
         value = tracker.get_slot(qid)
         if value is not None and qid not in leave_out:
             answers[qid] = value
+    # The levels told with a regions answer (spine_levels, prior_radiation_levels):
+    # the engine's I8/E2 rule names them in the coordinator's reason.
+    for question in get_trial().questions:
+        if question.levels and question.id in answers and tracker.get_slot(question.levels):
+            answers[question.levels] = tuple(tracker.get_slot(question.levels))
     return answers
 
 

@@ -31,7 +31,7 @@ from .errors import AnswerError
 from .linden import LindenHint, linden_hint
 from .rules import holds
 from .trial_file import Question, Trial
-from .values import Answer, to_json
+from .values import Answer, normalise_levels, to_json
 
 # The names are the referral contract's (the API reads them too); LINDEN_ID is
 # the question_id of the derived Linden row in summaries (not a slot).
@@ -110,12 +110,17 @@ class Evaluation:
 def normalise_answers(trial: Trial, answers: Mapping[str, Any]) -> dict[str, Answer | None]:
     """Canonical answers for the trial's questions; None (or absent) means not asked.
 
-    Keys that are not questions (other slots such as spine_levels) are ignored.
-    An invalid value raises AnswerError: the action server validates first, so
-    one reaching the engine is a bug to surface, not an answer to guess at.
+    Keys that are not questions are ignored, except the levels keys questions
+    declare (`levels:`, e.g. spine_levels), kept as tuples of level codes. An
+    invalid answer raises AnswerError: the action server validates first, so
+    one reaching the engine is a bug to surface, not an answer to guess at. A
+    code that is not a level is only left out: levels only make a
+    needs_review's reason more precise (I8, E2), never loosen a region rule.
     """
     normalised: dict[str, Answer | None] = {}
     for question in trial.questions:
+        if question.levels is not None:
+            normalised[question.levels] = normalise_levels(answers.get(question.levels))
         value = answers.get(question.id)
         if value is None:
             normalised[question.id] = None
@@ -132,6 +137,18 @@ def is_applicable(question: Question, answers: Answers) -> bool:
     return question.ask_if is None or holds(question.ask_if, None, answers)
 
 
+def _level_fields(trial: Trial, answers: Answers) -> dict[str, str]:
+    """What a coordinator reason's {levels key} placeholders stand for."""
+    fields = {}
+    for question in trial.questions:
+        if question.levels is not None:
+            codes = answers.get(question.levels)
+            fields[question.levels] = (
+                ", ".join(codes) if isinstance(codes, tuple) and codes else "no level"
+            )
+    return fields
+
+
 def _judge(trial: Trial, question: Question, answers: Answers) -> CriterionResult:
     answer = answers.get(question.id)
 
@@ -145,7 +162,9 @@ def _judge(trial: Trial, question: Question, answers: Answers) -> CriterionResul
         return row("unknown", "", trial.notes.not_asked)
     for rule in question.rules:  # first matching rule wins
         if holds(rule.when, answer, answers):
-            return row(rule.result, rule.reason.patient, rule.reason.coordinator)
+            # Placeholders were checked on load: only levels keys ("{spine_levels}").
+            coordinator = rule.reason.coordinator.format_map(_level_fields(trial, answers))
+            return row(rule.result, rule.reason.patient, coordinator)
     return row("pass", "", trial.notes.no_rule)
 
 

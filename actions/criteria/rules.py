@@ -14,6 +14,12 @@ the question the rule belongs to (its "subject"):
     includes_any: [...]  list answer contains at least one listed item
     empty: BOOL          list answer is (not) empty
     overlaps_answer: Q   list answer shares an item with the list answer of question Q
+    levels_known: Q      the vertebral levels told with this answer and with Q's place
+                         every region of both answers (both questions declare `levels:`)
+    levels_within: {of: Q, levels: N}
+                         levels_known, and some level of one is N levels or fewer from
+                         one of the other, across region borders (T12/L1 are 1 apart):
+                         the protocol's "target +/-1 level" (I8, E2)
     answer_of: Q         with `is: CONDITION`: test the answer of question Q instead
     not: CONDITION / any: [CONDITION, ...] / all: [CONDITION, ...]
 
@@ -24,11 +30,11 @@ a typo such as `equals: mayb` fails loudly instead of never matching.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import TrialFileError
-from .values import UNKNOWN, Answer, ValueSpec
+from .values import UNKNOWN, Answer, ValueSpec, level_gap
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,8 @@ class ConditionContext:
     subject: str | None  # None for ask_if: the question itself has no answer yet
     specs: Mapping[str, ValueSpec]
     earlier: frozenset[str]  # questions asked before the subject; only these may be referenced
+    # question id -> answers key of the levels told with its answer (the question's `levels:`)
+    levels: Mapping[str, str] = field(default_factory=dict)
 
     def spec(self) -> ValueSpec | None:
         return self.specs[self.subject] if self.subject else None
@@ -59,7 +67,7 @@ class ConditionContext:
         return self.specs[self.subject]
 
     def about(self, question_id: str) -> ConditionContext:
-        return ConditionContext(question_id, self.specs, self.earlier)
+        return ConditionContext(question_id, self.specs, self.earlier, self.levels)
 
 
 def _yaml_hint(value: Any) -> str:
@@ -192,6 +200,32 @@ def _parse_overlaps(arg: Any, ctx: ConditionContext, where: str) -> Condition:
     return Condition("overlaps_answer", question_id=target)
 
 
+def _level_keys(ctx: ConditionContext, target: str, where: str) -> tuple[str, str]:
+    own, other = ctx.levels.get(ctx.subject or ""), ctx.levels.get(target)
+    if own is None or other is None:
+        raise TrialFileError(
+            f"{where}: both questions need `levels:` (where their levels are kept)"
+        )
+    return own, other
+
+
+def _parse_levels_known(arg: Any, ctx: ConditionContext, where: str) -> Condition:
+    target = _other_question(ctx, arg, where)
+    return Condition("levels_known", _level_keys(ctx, target, where), question_id=target)
+
+
+def _parse_levels_within(arg: Any, ctx: ConditionContext, where: str) -> Condition:
+    if not isinstance(arg, dict) or set(arg) != {"of", "levels"}:
+        raise TrialFileError(f"{where}: expected {{of: QUESTION, levels: N}}, got {arg!r}")
+    target = _other_question(ctx, arg["of"], where)
+    distance = _int(arg["levels"], where)
+    if distance < 0:
+        raise TrialFileError(f"{where}: levels must be 0 or more, got {distance}")
+    return Condition(
+        "levels_within", (*_level_keys(ctx, target, where), distance), question_id=target
+    )
+
+
 def _parse_not(arg: Any, ctx: ConditionContext, where: str) -> Condition:
     return Condition("not", children=(parse_condition(arg, ctx, where),))
 
@@ -220,6 +254,8 @@ _PARSERS: dict[str, Callable[[Any, ConditionContext, str], Condition]] = {
     "includes_any": _parse_items("includes_any"),
     "empty": _parse_flag("empty", lists_only=True),
     "overlaps_answer": _parse_overlaps,
+    "levels_known": _parse_levels_known,
+    "levels_within": _parse_levels_within,
     "not": _parse_not,
     "any": _parse_group("any"),
     "all": _parse_group("all"),
@@ -268,4 +304,13 @@ def holds(cond: Condition, value: Answer | None, answers: Mapping[str, Answer | 
         if op == "overlaps_answer":
             other = answers.get(cond.question_id or "")
             return isinstance(other, tuple) and bool(set(value) & set(other))
+        if op in ("levels_known", "levels_within"):
+            own_key, other_key = arg[0], arg[1]
+            gap = level_gap(
+                value,
+                answers.get(own_key),
+                answers.get(cond.question_id or ""),
+                answers.get(other_key),
+            )
+            return gap is not None and (op == "levels_known" or gap <= arg[2])
     return False

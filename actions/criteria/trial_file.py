@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +45,7 @@ TOP_KEYS = frozenset(
     }
 )
 QUESTION_REQUIRED = frozenset({"id", "protocol", "answer_type", "ask", "rephrase", "topic"})
-QUESTION_KEYS = QUESTION_REQUIRED | {"stage", "buttons", "ask_if", "rules"}
+QUESTION_KEYS = QUESTION_REQUIRED | {"stage", "buttons", "ask_if", "rules", "levels"}
 PROTOCOL_ITEM = re.compile(r"^(?P<kind>[IE])(?P<number>\d+)$")
 PROTOCOL_TAG = re.compile(r"^[A-Za-z][A-Za-z_-]*$")  # e.g. "safety", "Linden"
 SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
@@ -95,6 +96,9 @@ class Question:
     ask_if: Condition | None
     rules: tuple[Rule, ...]
     values: ValueSpec
+    # Answers key of the vertebral levels told with a regions answer (e.g. the
+    # spine_levels slot), for the levels_known / levels_within conditions.
+    levels: str | None = None
 
     @property
     def protocol_label(self) -> str:
@@ -307,6 +311,22 @@ def _buttons(raw: Any, answer_type: str, where: str) -> tuple[tuple[Button, ...]
     return tuple(buttons), spec
 
 
+def _placeholders(text: str, known: frozenset[str], where: str) -> str:
+    """A coordinator text may name level slots ("{spine_levels}"); anything else is refused."""
+    try:
+        fields = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(text)]
+    except ValueError as exc:
+        raise TrialFileError(f"{where}: {exc} (write braces only around a levels key)") from exc
+    for name, spec, conversion in fields:
+        if name is None:
+            continue
+        if name not in known or spec or conversion:
+            raise TrialFileError(
+                f"{where}: unknown placeholder {{{name}}} (known: {sorted(known) or 'none'})"
+            )
+    return text
+
+
 def _rules(raw: Any, ctx: ConditionContext, where: str) -> tuple[Rule, ...]:
     if raw is None:
         return ()
@@ -331,7 +351,11 @@ def _rules(raw: Any, ctx: ConditionContext, where: str) -> tuple[Rule, ...]:
         reason = rule.get("reason")
         if not isinstance(reason, dict) or set(reason) - {"patient", "coordinator"}:
             raise TrialFileError(f"{here}: reason must be {{patient: ..., coordinator: ...}}")
-        coordinator = _text(reason.get("coordinator"), f"{here}: reason.coordinator")
+        coordinator = _placeholders(
+            _text(reason.get("coordinator"), f"{here}: reason.coordinator"),
+            frozenset(ctx.levels.values()),
+            f"{here}: reason.coordinator",
+        )
         # A patient who is screened out or sent for review is told why; a pass needs no text.
         if result == "pass" and reason.get("patient") is None:
             patient = ""
@@ -382,6 +406,7 @@ def parse_trial(data: Any, *, checksum: str = "", path: str = "") -> Trial:
 
     # Pass 1: ids, types and values, so that conditions can refer to any question.
     specs: dict[str, ValueSpec] = {}
+    levels: dict[str, str] = {}  # question id -> answers key of its levels
     firsts: list[tuple[dict, str, tuple[Button, ...]]] = []
     for index, raw in enumerate(raw_questions, 1):
         if not isinstance(raw, dict):
@@ -404,7 +429,19 @@ def parse_trial(data: Any, *, checksum: str = "", path: str = "") -> Trial:
                 f"(expected one of {sorted(ANSWER_TYPES)})"
             )
         buttons, specs[qid] = _buttons(raw.get("buttons"), raw["answer_type"], where)
+        if "levels" in raw:
+            key = raw["levels"]
+            if not isinstance(key, str) or not re.match(r"^[a-z][a-z0-9_]*$", key):
+                raise TrialFileError(f"{where}: levels must name an answers key in snake_case")
+            if specs[qid].list_items is None:
+                raise TrialFileError(f"{where}: levels only go with a list of regions")
+            if key in levels.values():
+                raise TrialFileError(f"{where}: levels key {key!r} is used twice")
+            levels[qid] = key
         firsts.append((raw, where, buttons))
+    clash = set(levels.values()) & set(specs)
+    if clash:
+        raise TrialFileError(f"levels: {sorted(clash)} is a question id, not a levels key")
 
     # Pass 2: texts and conditions.
     questions: list[Question] = []
@@ -415,7 +452,7 @@ def parse_trial(data: Any, *, checksum: str = "", path: str = "") -> Trial:
             raise TrialFileError(
                 f"{where}: unknown stage {stage!r} (expected one of {list(STAGES)})"
             )
-        ctx = ConditionContext(qid, specs, frozenset(q.id for q in questions))
+        ctx = ConditionContext(qid, specs, frozenset(q.id for q in questions), levels)
         ask_if = raw.get("ask_if")
         questions.append(
             Question(
@@ -430,10 +467,11 @@ def parse_trial(data: Any, *, checksum: str = "", path: str = "") -> Trial:
                 ask_if=None
                 if ask_if is None
                 else parse_condition(
-                    ask_if, ConditionContext(None, specs, ctx.earlier), f"{where}: ask_if"
+                    ask_if, ConditionContext(None, specs, ctx.earlier, levels), f"{where}: ask_if"
                 ),
                 rules=_rules(raw.get("rules"), ctx, where),
                 values=specs[qid],
+                levels=levels.get(qid),
             )
         )
     stages = [q.stage for q in questions]

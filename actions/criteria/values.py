@@ -7,6 +7,7 @@ payloads against them, so all three agree on one definition.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import combinations
@@ -27,6 +28,74 @@ CANCERS: tuple[str, ...] = (
     "primary_bone",
     "other",
 )
+
+# Vertebral levels told beside a regions answer ("T7", "T11-L2", as nlu/
+# normalises them), top to bottom: letter, region, number of vertebrae.
+# Positions run on across region borders, so C7/T1, T12/L1 and L5/S1 are one
+# level apart, as they are for the protocol's "target +/-1 level" (I8, E2).
+SEGMENTS: tuple[tuple[str, str, int], ...] = (
+    ("C", "cervical", 7),
+    ("T", "thoracic", 12),
+    ("L", "lumbar", 5),
+    ("S", "sacral", 5),
+)
+LEVEL_CODE = re.compile(r"([CTLS])(\d{1,2})(?:-([CTLS])(\d{1,2}))?")
+_FIRST: dict[str, int] = {}
+_REGION_AT: list[str] = []
+for _letter, _region, _count in SEGMENTS:
+    _FIRST[_letter] = len(_REGION_AT)
+    _REGION_AT.extend([_region] * _count)
+
+
+def _position(letter: str, number: str) -> int | None:
+    count = next(c for segment, _, c in SEGMENTS if segment == letter)
+    return _FIRST[letter] + int(number) - 1 if 1 <= int(number) <= count else None
+
+
+def vertebrae(code: str) -> frozenset[int] | None:
+    """Positions along the spine (C1 = 0, T1 = 7, L1 = 19, S1 = 24) a level or range covers.
+
+    None when ``code`` is not a level ("T13", "X4", "T11-L7").
+    """
+    match = LEVEL_CODE.fullmatch(code) if isinstance(code, str) else None
+    if match is None:
+        return None
+    first = _position(match[1], match[2])
+    last = first if match[4] is None else _position(match[3] or match[1], match[4])
+    if first is None or last is None:
+        return None
+    return frozenset(range(min(first, last), max(first, last) + 1))
+
+
+def normalise_levels(value: Any) -> tuple[str, ...]:
+    """The level codes of a levels slot that are levels; anything else is left out."""
+    if not isinstance(value, (list, tuple)):
+        return ()
+    return tuple(code for code in value if vertebrae(code) is not None)
+
+
+def _levels_covering(regions: Any, codes: Any) -> frozenset[int] | None:
+    """The positions of ``codes`` when they place every region of the answer, else None."""
+    if not isinstance(regions, tuple) or not regions or not isinstance(codes, tuple):
+        return None
+    positions = frozenset().union(*(vertebrae(code) or frozenset() for code in codes))
+    if not positions or not set(regions) <= {_REGION_AT[p] for p in positions}:
+        return None  # "L1 and my neck": the neck has no level, so the levels do not decide
+    return positions
+
+
+def level_gap(regions: Any, codes: Any, other_regions: Any, other_codes: Any) -> int | None:
+    """Fewest vertebral levels between two answers' levels (0 = a level in common).
+
+    None unless both answers are region lists whose every region is placed by
+    a level told with it: only then can levels, not regions, decide (I8, E2).
+    """
+    mine = _levels_covering(regions, codes)
+    theirs = _levels_covering(other_regions, other_codes)
+    if mine is None or theirs is None:
+        return None
+    return min(abs(a - b) for a in mine for b in theirs)
+
 
 # A normalised answer: a token ("yes", "unknown", ...), an integer, or a
 # tuple of list items (regions) in canonical order. ``None`` means "not asked".

@@ -305,3 +305,29 @@ async def test_the_safety_question_answered_with_an_old_symptom_confirmed_not_ne
                                                                     pending=("red_flag_check",)))
     assert responses(dispatcher) == ["utter_red_flag_check_unsure"]
     assert slot_events(events)["red_flags"] == "unknown"
+
+
+# --- issue 13: the levels told reach the I8/E2 rule; a reopened form keeps its answers ---
+
+
+async def test_the_radiation_levels_told_reach_the_engine_and_the_referral_reason() -> None:
+    from actions.trial import answers_from
+
+    slots = {**PASSING, "spine_region": ["thoracic"], "spine_levels": ["T12"],
+             "prior_spine_radiation": ["lumbar"], "prior_radiation_levels": ["L1"]}
+    answers = answers_from(tracker(slots))
+    assert answers["spine_levels"] == ("T12",) and answers["prior_radiation_levels"] == ("L1",)
+    events, dispatcher = await run(ValidatePrescreenForm(), tracker(
+        {**slots, "prior_spine_radiation": "yes, at L3", "requested_slot": "prior_spine_radiation"},
+        text="yes, at L3", entities=[{"entity": "spine_level", "value": "L3"}, {"entity": "spine_region", "value": "lumbar"}],
+        pending=("prior_spine_radiation",)))
+    assert slot_events(events).get("prior_radiation_levels") == ["L3"]
+
+
+async def test_a_reopened_form_keeps_the_answers_already_given() -> None:
+    # "go back" after an outcome: Rasa hands every answer to the validator as prefilled.
+    slots = {**PASSING, "pain_score": None, "requested_slot": None,
+             "answer_order": ["respondent", "red_flags", "age", "spine_mets_confirmed", "spine_region"]}
+    events, _ = await run(ValidatePrescreenForm(), tracker(slots, text="go back", intent="go_back",
+                                                         pending=("respondent", "red_flags", "age", "spine_region")))
+    assert slot_events(events)["requested_slot"] == "pain_score"

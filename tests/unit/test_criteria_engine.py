@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actions.criteria import (
     FINAL_OUTCOMES,
     AnswerError,
+    TrialFileError,
     evaluate,
     load_trial,
     next_question,
 )
 from actions.criteria.rules import ConditionContext, holds, parse_condition
+from actions.criteria.trial_file import DEFAULT_TRIAL_FILE
 
 TRIAL = load_trial()
 
@@ -116,8 +120,11 @@ RULE_CASES = [
     ("prior_spine_radiation", [], "needs_review"),
     ("prior_spine_radiation", ["thoracic"], "needs_review"),
     ("prior_spine_radiation", ["thoracic", "lumbar"], "needs_review"),
-    ("prior_spine_radiation", ["lumbar"], "pass"),
-    ("prior_spine_radiation", ["cervical", "sacral"], "pass"),
+    # Issue 13 item 7: lumbar and cervical both border the thoracic spot (T12/L1,
+    # C7/T1), so these two used to pass and now need review; sacral is clearly apart.
+    ("prior_spine_radiation", ["lumbar"], "needs_review"),
+    ("prior_spine_radiation", ["cervical", "sacral"], "needs_review"),
+    ("prior_spine_radiation", ["sacral"], "pass"),
     # I7, E4
     ("performance_status", 0, "pass"),
     ("performance_status", 1, "pass"),
@@ -156,7 +163,8 @@ def test_rule(question_id, answer, status):
         ("spine_region", ["cervical", "thoracic"], "likely_eligible"),
         ("spine_region", ["sacral"], "needs_review"),
         ("red_flags", "yes", "urgent_care"),
-        ("prior_spine_radiation", ["lumbar"], "likely_eligible"),
+        ("prior_spine_radiation", ["sacral"], "likely_eligible"),
+        ("prior_spine_radiation", ["lumbar"], "needs_review"),  # neighbours the thoracic spot (issue 13)
         ("prior_spine_radiation", ["thoracic"], "needs_review"),
         ("performance_status", 3, "needs_review"),
         # ECOG 2 with breast, no visceral: 1 + 3 + 1 = 5 (B): still fine
@@ -179,10 +187,10 @@ def test_prior_radiation_with_unknown_painful_region_needs_review():
 
 
 def test_prior_radiation_to_a_different_region_passes_with_a_note():
-    evaluation = evaluate(TRIAL, with_answers(prior_spine_radiation=["lumbar"]))
+    evaluation = evaluate(TRIAL, with_answers(prior_spine_radiation=["sacral"]))
     result = criterion(evaluation, "prior_spine_radiation")
     assert result.status == "pass"
-    assert "level" in result.reason_coordinator  # the ±1 level check at region borders
+    assert "level" in result.reason_coordinator  # the ±1 level check is the team's
 
 
 def test_kidney_needs_review_because_of_linden_only():
@@ -346,6 +354,11 @@ def test_linden_waits_for_all_its_inputs():
 # ---- coordinator summary ---------------------------------------------------------------
 
 
+def same_region_rule():
+    return next(rule for rule in TRIAL.question("prior_spine_radiation").rules
+                if rule.when.op == "any" and rule.when.children[0].op == "overlaps_answer")
+
+
 def test_summary_for_coordinator_is_json_and_complete():
     evaluation = evaluate(TRIAL, with_answers(prior_spine_radiation=["thoracic"], primary_cancer="lung"))
     rows = evaluation.summary_for_coordinator()
@@ -358,7 +371,7 @@ def test_summary_for_coordinator_is_json_and_complete():
         "protocol": ["I8", "E2"],
         "answer": ["thoracic"],
         "status": "needs_review",
-        "reason": TRIAL.question("prior_spine_radiation").rules[3].reason.coordinator,
+        "reason": same_region_rule().reason.coordinator,
     }
     # lung + ECOG 0 + no visceral: 2 + 1 + 1 = 4 (B)
     assert by_id["linden"]["answer"]["points_min"] == 4
@@ -534,3 +547,216 @@ def check(subject: str, raw: dict, value: Any, others: dict[str, Any] | None = N
 )
 def test_condition_keywords(subject, raw, value, others, expected):
     assert check(subject, raw, value, others) is expected
+
+
+# ---- issue 13 item 7: protocol nuances for the coordinator -------------------------------
+# I8/E2 exclude prior radiation to the target +/-1 vertebral level. Neighbouring
+# regions meet (C7/T1, T12/L1, L5/S1), so only records can tell; levels told on
+# both sides decide when they place every region named.
+
+
+def radiation_row(pain: Any, radiation: Any, **levels: Any):
+    evaluation = evaluate(TRIAL, with_answers(spine_region=pain, prior_spine_radiation=radiation, **levels))
+    return evaluation, criterion(evaluation, "prior_spine_radiation")
+
+
+@pytest.mark.parametrize(
+    ("pain", "radiation", "border"),
+    [
+        (["lumbar"], ["thoracic"], "T12/L1"),  # pain low, radiation higher up
+        (["thoracic"], ["lumbar"], "T12/L1"),  # and the other way round
+        (["lumbar"], ["sacral"], "L5/S1"),
+        (["sacral"], ["lumbar"], "L5/S1"),
+        (["thoracic"], ["cervical"], "C7/T1"),
+        (["cervical", "thoracic"], ["lumbar"], "T12/L1"),
+    ],
+)
+def test_radiation_to_a_neighbouring_region_needs_review_both_ways(pain, radiation, border):
+    evaluation, row = radiation_row(pain, radiation)
+    assert row.status == "needs_review" and row in evaluation.deciding
+    assert row.reason_patient
+    # The coordinator hears which regions, where they meet, and why.
+    assert border in row.reason_coordinator
+    assert "neighbouring" in row.reason_coordinator and "I8" in row.reason_coordinator
+    assert "plus or minus one level" in row.reason_coordinator
+
+
+@pytest.mark.parametrize(
+    ("pain", "radiation"),
+    [
+        (["lumbar"], ["cervical"]),  # neck vs lower back
+        (["thoracic"], ["sacral"]),  # upper/middle back vs tailbone
+        (["sacral"], ["thoracic"]),
+        (["sacral"], ["cervical"]),
+        (["cervical", "thoracic"], ["sacral"]),
+    ],
+)
+def test_radiation_to_a_region_clearly_apart_passes_with_a_note(pain, radiation):
+    _, row = radiation_row(pain, radiation)
+    assert row.status == "pass"
+    assert "clearly apart" in row.reason_coordinator and "records" in row.reason_coordinator
+
+
+def test_the_same_region_still_needs_review():
+    _, row = radiation_row(["lumbar"], ["lumbar"])
+    assert row.status == "needs_review" and "same region" in row.reason_coordinator
+
+
+@pytest.mark.parametrize(
+    ("pain_levels", "pain", "radiation_levels", "radiation"),
+    [
+        (["T12"], ["thoracic"], ["L1"], ["lumbar"]),  # the brief's example, across T12/L1
+        (["L1"], ["lumbar"], ["T12"], ["thoracic"]),
+        (["T1"], ["thoracic"], ["C7"], ["cervical"]),  # C7/T1
+        (["L5"], ["lumbar"], ["S1"], ["sacral"]),  # L5/S1
+        (["S1"], ["sacral"], ["L5"], ["lumbar"]),
+        (["T9"], ["thoracic"], ["T9"], ["thoracic"]),  # the very level
+        (["T11-L2"], ["thoracic", "lumbar"], ["L3"], ["lumbar"]),  # a range reaches L2
+    ],
+)
+def test_levels_within_one_of_each_other_need_review(pain_levels, pain, radiation_levels, radiation):
+    _, row = radiation_row(pain, radiation, spine_levels=pain_levels, prior_radiation_levels=radiation_levels)
+    assert row.status == "needs_review"
+    # The levels themselves are named, with the protocol's reason.
+    assert ", ".join(radiation_levels) in row.reason_coordinator
+    assert ", ".join(pain_levels) in row.reason_coordinator
+    assert "within one vertebral level" in row.reason_coordinator and "E2" in row.reason_coordinator
+
+
+@pytest.mark.parametrize(
+    ("pain_levels", "pain", "radiation_levels", "radiation", "status"),
+    [
+        (["T11"], ["thoracic"], ["L1"], ["lumbar"], "needs_review"),  # two levels apart, neighbouring regions
+        (["T7"], ["thoracic"], ["L3"], ["lumbar"], "needs_review"),  # neighbouring regions, levels far apart
+        (["T3"], ["thoracic"], ["T8"], ["thoracic"], "needs_review"),  # same region, levels far apart
+        (["L4"], ["lumbar"], ["C5"], ["cervical"], "pass"),  # regions clearly apart
+    ],
+)
+def test_levels_far_apart_never_loosen_the_region_rules(pain_levels, pain, radiation_levels, radiation, status):
+    # A treated field often reaches past the level a patient names: only records clear +/-1 (I8, E2).
+    _, row = radiation_row(pain, radiation, spine_levels=pain_levels, prior_radiation_levels=radiation_levels)
+    assert row.status == status
+    assert "within one vertebral level" not in row.reason_coordinator
+
+
+@pytest.mark.parametrize(
+    ("pain_levels", "pain", "radiation_levels", "radiation", "status"),
+    [
+        # The lower back has no level of its own here: regions decide (same region).
+        (["T4"], ["thoracic", "lumbar"], ["L4"], ["lumbar"], "needs_review"),
+        # Only one side has levels: regions decide (neighbours).
+        (["T4"], ["thoracic"], [], ["lumbar"], "needs_review"),
+        (None, ["thoracic"], ["L4"], ["lumbar"], "needs_review"),
+        # A level that does not fit the region named does not place it.
+        (["L2"], ["thoracic"], ["T4"], ["thoracic"], "needs_review"),
+        # A code that is no level is left out, never an error.
+        (["T13"], ["thoracic"], ["L4"], ["lumbar"], "needs_review"),
+        # Radiation "yes, not sure where" stays a review whatever the levels.
+        (["T4"], ["thoracic"], ["T9"], [], "needs_review"),
+    ],
+)
+def test_levels_decide_only_when_they_place_every_region(pain_levels, pain, radiation_levels, radiation, status):
+    _, row = radiation_row(pain, radiation, spine_levels=pain_levels, prior_radiation_levels=radiation_levels)
+    assert row.status == status
+    assert "{" not in row.reason_coordinator  # placeholders are always filled
+
+
+def test_levels_alone_never_change_other_rows_or_an_unanswered_radiation_question():
+    answers = with_answers(spine_levels=["C4"], prior_radiation_levels=["C4"])
+    del answers["prior_spine_radiation"]
+    evaluation = evaluate(TRIAL, answers)
+    assert criterion(evaluation, "prior_spine_radiation").status == "unknown"
+    assert criterion(evaluation, "spine_region").status == "pass"
+
+
+def test_the_questions_declare_where_their_levels_are_kept():
+    assert TRIAL.question("spine_region").levels == "spine_levels"
+    assert TRIAL.question("prior_spine_radiation").levels == "prior_radiation_levels"
+
+
+def test_neck_and_upper_back_pass_with_a_note_to_check_the_c7_t1_junction():
+    evaluation = evaluate(TRIAL, with_answers(spine_region=["cervical", "thoracic"]))
+    row = criterion(evaluation, "spine_region")
+    assert row.status == "pass" and evaluation.outcome == "likely_eligible"
+    assert "C7/T1" in row.reason_coordinator and "cervical" in row.reason_coordinator
+
+
+def test_ecog_2_passes_with_a_note_that_it_may_be_kps_50():
+    # The brief's table: ECOG 0-2 pass. The protocol's "ECOG 0-2 or KPS >= 60"
+    # is asymmetric (E4 excludes KPS < 60), so the team hears it (issue 13).
+    row = criterion(evaluate(TRIAL, with_answers(performance_status=2)), "performance_status")
+    assert row.status == "pass"
+    assert "ECOG 2" in row.reason_coordinator and "KPS 50" in row.reason_coordinator
+    assert "60" in row.reason_coordinator and "E4" in row.reason_coordinator
+    assert "records" in row.reason_coordinator
+    for grade in (0, 1):
+        assert "KPS 50" not in criterion(evaluate(TRIAL, with_answers(performance_status=grade)),
+                                         "performance_status").reason_coordinator
+
+
+LEVELS = {"spine_region": "spine_levels", "prior_spine_radiation": "prior_radiation_levels"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "value", "others", "expected"),
+    [
+        ({"levels_known": "spine_region"}, ("lumbar",), {"spine_region": ("thoracic",), "spine_levels": ("T12",),
+                                                          "prior_radiation_levels": ("L1",)}, True),
+        ({"levels_known": "spine_region"}, ("lumbar",), {"spine_region": ("thoracic",), "spine_levels": ("T12",)}, False),
+        ({"levels_within": {"of": "spine_region", "levels": 1}}, ("lumbar",),
+         {"spine_region": ("thoracic",), "spine_levels": ("T12",), "prior_radiation_levels": ("L1",)}, True),
+        ({"levels_within": {"of": "spine_region", "levels": 0}}, ("lumbar",),
+         {"spine_region": ("thoracic",), "spine_levels": ("T12",), "prior_radiation_levels": ("L1",)}, False),
+        ({"levels_within": {"of": "spine_region", "levels": 2}}, ("lumbar",),
+         {"spine_region": ("thoracic",), "spine_levels": ("T11",), "prior_radiation_levels": ("L1",)}, True),
+        ({"levels_within": {"of": "spine_region", "levels": 1}}, "no",
+         {"spine_region": ("thoracic",), "spine_levels": ("T12",), "prior_radiation_levels": ("L1",)}, False),
+        ({"levels_within": {"of": "spine_region", "levels": 1}}, ("lumbar",),
+         {"spine_region": "unknown", "spine_levels": ("L1",), "prior_radiation_levels": ("L1",)}, False),
+    ],
+)
+def test_level_condition_keywords(raw, value, others, expected):
+    ctx = ConditionContext("prior_spine_radiation", SPECS, frozenset(SPECS) - {"prior_spine_radiation"}, LEVELS)
+    condition = parse_condition(raw, ctx, "test")
+    assert holds(condition, value, {**others, "prior_spine_radiation": value}) is expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "levels", "message"),
+    [
+        ({"levels_known": "spine_region"}, {}, "both questions need `levels:`"),
+        ({"levels_within": {"of": "spine_region"}}, LEVELS, "expected {of: QUESTION, levels: N}"),
+        ({"levels_within": {"of": "spine_region", "levels": -1}}, LEVELS, "levels must be 0 or more"),
+        ({"levels_within": {"of": "spine_regions", "levels": 1}}, LEVELS, "unknown question 'spine_regions'"),
+    ],
+)
+def test_level_conditions_are_checked_when_the_trial_loads(raw, levels, message):
+    ctx = ConditionContext("prior_spine_radiation", SPECS, frozenset(SPECS) - {"prior_spine_radiation"}, levels)
+    with pytest.raises(TrialFileError, match=re.escape(message)):
+        parse_condition(raw, ctx, "test")
+
+
+def _trial_copy(tmp_path, mutate):
+    data = yaml.safe_load(DEFAULT_TRIAL_FILE.read_text())
+    mutate({q["id"]: q for q in data["questions"]})
+    path = tmp_path / "trial.yml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda q: q["prior_spine_radiation"]["rules"][0]["reason"].update(coordinator="At {radiation_levels}."),
+         "unknown placeholder {radiation_levels}"),
+        (lambda q: q["prior_spine_radiation"]["rules"][0]["reason"].update(coordinator="At {spine_levels!r}."),
+         "unknown placeholder {spine_levels}"),
+        (lambda q: q["pain_score"].update(levels="pain_levels"), "levels only go with a list of regions"),
+        (lambda q: q["prior_spine_radiation"].update(levels="spine_levels"), "levels key 'spine_levels' is used twice"),
+        (lambda q: q["spine_region"].update(levels="age"), "is a question id"),
+        (lambda q: q["spine_region"].pop("levels"), "both questions need `levels:`"),
+    ],
+)
+def test_a_broken_levels_setup_fails_loudly(tmp_path, mutate, message):
+    with pytest.raises(TrialFileError, match=re.escape(message)):
+        load_trial(_trial_copy(tmp_path, mutate))

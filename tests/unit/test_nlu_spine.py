@@ -116,3 +116,33 @@ def test_entity_dicts_have_offsets_and_text() -> None:
     [region] = [e for e in extract(text) if e["entity"] == "spine_region"]
     assert region["value"] == "lumbar"
     assert text[region["start"] : region["end"]] == region["text"] == "lower back"
+
+
+# Issue 13 item 7: where the neck ends is the C7/T1 junction, so a spot there is
+# read as neck and upper back, never a neck-only exclusion (I4).
+NECK_BASE_PHRASES = [
+    "it aches right at the base of my neck",
+    "base of neck, I think",
+    "the sore bit is at the bottom of his neck",
+    "pretty much where my neck meets my shoulders",
+    "where the neck meets the shoulders on her",
+    "my lower neck is the worst",
+    "down in the lower part of the neck",
+    "low in my neck, that is where it nags",
+]
+
+
+@pytest.mark.parametrize("text", NECK_BASE_PHRASES)
+def test_the_base_of_the_neck_is_neck_and_upper_back(text: str) -> None:
+    assert sorted(set(values(text, "spine_region"))) == ["cervical", "thoracic"]
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("the top of my neck, under the skull", ["cervical"]),  # the neck alone stays cervical
+        ("not the base of my neck, it's the small of my back", ["lumbar"]),  # negated like any place
+    ],
+)
+def test_the_rest_of_the_neck_is_unchanged(text: str, expected: list) -> None:
+    assert values(text, "spine_region") == expected

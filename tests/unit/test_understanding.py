@@ -10,7 +10,7 @@ from typing import Any, Optional
 import pytest
 
 from actions.answers import ParsedMessage
-from actions.criteria import load_trial
+from actions.criteria import evaluate, load_trial
 from actions.understanding import CONFIRM, URGENT, read_back, read_ecog_description, understand
 from nlu.extract import extract
 
@@ -911,3 +911,36 @@ def test_round15_answer_classes(question: str, text: str, value: Any) -> None:
 
 def test_an_age_range_is_read_back() -> None:
     assert reading("age", "17-18").sure is False
+
+
+# --- issue 13 item 7: the base of the neck is neck and upper back (C7/T1) -------
+
+@pytest.mark.parametrize("text", [
+    "the sore bit sits right at the bottom of her neck",
+    "kind of low in my neck, near the shoulders",
+    "where his neck meets his shoulders",
+])
+def test_a_painful_spot_at_the_base_of_the_neck_is_neck_and_upper_back_and_does_not_exclude(text: str) -> None:
+    said = reading("spine_region", text)
+    assert said.value == ["cervical", "thoracic"]
+    assert said.sure  # nothing to read back: this answer cannot exclude
+    row = next(c for c in evaluate(TRIAL, {"spine_region": said.value}).criteria if c.question_id == "spine_region")
+    assert row.status == "pass" and "C7/T1" in row.reason_coordinator
+
+
+def test_the_neck_alone_is_still_read_back_before_it_excludes() -> None:
+    said = reading("spine_region", "just up in my neck, nowhere else")
+    assert said.value == ["cervical"] and not said.sure
+
+
+@pytest.mark.parametrize("text", [
+    "yes, they treated the base of her neck two years ago",
+    "radiotherapy to my lower neck in 2021",
+])
+def test_radiation_to_the_base_of_the_neck_borders_the_upper_back(text: str) -> None:
+    said = reading("prior_spine_radiation", text)
+    assert said.value == ["cervical", "thoracic"]
+    # Painful spot in the lower back: the radiated upper back meets it at T12/L1.
+    row = next(c for c in evaluate(TRIAL, {"spine_region": ["lumbar"], "prior_spine_radiation": said.value}).criteria
+               if c.question_id == "prior_spine_radiation")
+    assert row.status == "needs_review"
