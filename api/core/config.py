@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     retention_interval_minutes: float = Field(default=60, ge=0)
     # The first scheduled run waits this long after start-up (short-lived test apps never run it).
     retention_start_delay_seconds: float = Field(default=300, ge=0)
+    # The study team's phone number or e-mail for a withdrawal, shown in the patient page's privacy
+    # notice only when set; unset, the notice points to the cancer care team and the trial listing
+    # (never an invented number).
+    study_contact: str = ""
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -18,12 +18,27 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, status
 from fastapi.responses import FileResponse, HTMLResponse
 
-from api.deps import public
+from api.core.config import Settings
+from api.deps import SettingsDep, public
 from api.schemas_coordinator import ErrorOut
 from api.web.cors import embed_origins
 from api.web.render import STATIC, framed_page_headers, render_html
 
 router = APIRouter(tags=["web"])
+
+
+def privacy_notice(settings: Settings) -> dict[str, Any]:
+    """What the privacy notice (templates/_privacy_notice.html) states, from the settings that decide it.
+
+    The notice states RETENTION_DAYS because api/services/retention.py deletes
+    conversations after exactly that many days; STUDY_CONTACT is shown only
+    when set (the template then names no number at all).
+    """
+    return {
+        "retention_days": settings.retention_days,
+        "study_contact": settings.study_contact.strip(),
+    }
+
 
 HTML: dict[str, Any] = {"content": {"text/html": {}}}
 STATIC_TYPES = {
@@ -46,9 +61,9 @@ StaticName = Annotated[
     dependencies=[Depends(public)],
     responses={200: {**HTML, "description": "The patient page."}},
 )
-def patient_page() -> HTMLResponse:
+def patient_page(settings: SettingsDep) -> HTMLResponse:
     """The patient page: the study in plain words, the privacy notice and the chat."""
-    return render_html("index.html")
+    return render_html("index.html", **privacy_notice(settings))
 
 
 @router.get(
@@ -57,10 +72,12 @@ def patient_page() -> HTMLResponse:
     dependencies=[Depends(public)],
     responses={200: {**HTML, "description": "The chat alone, for an <iframe> on a trial website."}},
 )
-def embed_page() -> HTMLResponse:
-    """The chat alone, framed by static/embed.js on the websites listed in EMBED_ORIGINS."""
+def embed_page(settings: SettingsDep) -> HTMLResponse:
+    """The chat alone (with the privacy notice), framed by static/embed.js on the EMBED_ORIGINS websites."""
     # EMBED_ORIGINS is read on each request: a few string operations.
-    return render_html("embed.html", page_headers=framed_page_headers(embed_origins()))
+    return render_html(
+        "embed.html", page_headers=framed_page_headers(embed_origins()), **privacy_notice(settings)
+    )
 
 
 @router.get(

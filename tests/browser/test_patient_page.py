@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Callable
 
@@ -89,6 +90,10 @@ def test_a_red_flag_shows_the_urgent_care_alert(new_page: Callable[..., Any], sy
     expect(alert).to_contain_text("Call 911")
     expect(alert).to_contain_text("nearest emergency department")
     expect(alert).to_contain_text("Health Link at 811")
+    # The same words fit a helper chatting for someone else (issue 13, item 1).
+    expect(alert).to_contain_text("Say that this is about cancer in the spine.")
+    expect(alert).not_to_contain_text("you have cancer")
+    expect(alert).not_to_contain_text("your spine")
     expect(alert.get_by_role("link", name="Call 911")).to_have_attribute("href", "tel:911")
     expect(alert.get_by_role("link", name="Call Health Link 811")).to_have_attribute("href", "tel:811")
     # Above the conversation, not buried in it.
@@ -203,6 +208,41 @@ def _assert_no_sideways_scroll(page: Any, where: str) -> None:
 
 
 # The chat embedded on another website (an <iframe> of /embed): tests/browser/test_embed_frame.py.
+
+
+def test_the_privacy_notice_on_the_page_and_folded_in_the_chat_frame(new_page: Callable[..., Any], system: Servers) -> None:
+    """Issue 13, item 4: what the chat keeps and for how long, on / and, folded, on /embed at 320 px.
+
+    The wording itself, with RETENTION_DAYS and STUDY_CONTACT, is tests/api/test_privacy_notice.py's.
+    """
+    page = new_page()
+    page.goto(system.api_url + "/")
+    notice = page.locator("#privacy")
+    expect(notice.get_by_role("heading", name="Your privacy")).to_be_visible()
+    expect(notice).to_contain_text(re.compile(r"deleted \d+ days after its last message"))
+    expect(notice).to_contain_text('"Start over" clears the answers')
+    expect(notice).to_contain_text("Ask the cancer care team")  # STUDY_CONTACT is not set here
+    expect(notice).not_to_contain_text("we keep no name")
+    # The chat's start points to it before anything is typed.
+    page.get_by_role("link", name="Read what this chat keeps").click()
+    expect(page).to_have_url(re.compile(r"#privacy$"))
+
+    frame = new_page(width=320, height=640)
+    frame.goto(system.api_url + "/embed")
+    details = frame.locator("details#privacy")
+    expect(details.get_by_text("Your privacy: what this chat keeps")).to_be_visible()
+    expect(details.locator(".privacy-list")).to_be_hidden()
+    frame.get_by_role("link", name="Read what this chat keeps").click()
+    expect(details.locator(".privacy-list")).to_be_visible()
+    expect(details).to_contain_text('"Start over" clears the answers')
+    _assert_no_sideways_scroll(frame, "/embed at 320 px, notice open")
+    assert_accessible(frame, "/embed at 320 px, notice open")
+    summary = details.locator("summary").bounding_box()
+    assert summary and summary["height"] >= 44
+    # The chat above it still works.
+    chat = PatientChat(frame)
+    chat.start()
+    assert chat.asks == "respondent"
 
 
 def test_a_refused_turn_can_be_sent_again_or_the_chat_restarted(new_page: Callable[..., Any], system: Servers) -> None:

@@ -64,6 +64,15 @@
         self.request("/chat/messages", { text: button.getAttribute("data-command") });
       });
     });
+    // "Read what this chat keeps" links to the privacy notice; on /embed that is a closed <details>: open it.
+    Array.prototype.forEach.call(root.querySelectorAll('a[href^="#"]'), function (link) {
+      link.addEventListener("click", function () {
+        var target = document.getElementById(link.getAttribute("href").slice(1));
+        if (target && target.tagName === "DETAILS") {
+          target.open = true;
+        }
+      });
+    });
     this.el.choices.addEventListener("click", function (event) {
       var button = event.target.closest("button");
       if (!button || !self.el.choices.contains(button)) {
