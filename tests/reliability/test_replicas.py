@@ -49,7 +49,7 @@ EXTRA_PYTHONPATH = os.environ.get("RELIABILITY_REPLICAS_PYTHONPATH")
 # Study questions asked in the burst, each with words only its own answer has.
 FAQS = {
     "what is vertebroplasty?": "bone cement",
-    "where is the study?": "Visits are at the cancer centre",
+    "where is the study?": "where the study visits take place",
     "does it cost anything?": "explain any costs",
     "who runs this study?": "runs this research study",
     "what is radiation?": "strong rays",
