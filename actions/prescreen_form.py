@@ -44,6 +44,15 @@ def unclear_events(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str
     return [SlotSet(slot, None), SlotSet("unclear_count", count)]
 
 
+PAIN_WARNING_SIGNS = "pain_warning_signs"
+
+
+def _warning_signs_told(tracker: Tracker, events: list[dict[str, Any]]) -> bool:
+    """Same-day warning signs already told in the person's own words (this turn included)."""
+    told = any(e.get("event") == "slot" and e.get("name") == "warning_signs" and e.get("value") for e in events)
+    return told or bool(tracker.get_slot("warning_signs"))
+
+
 def warning_sign_events(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
     """Same-day warning signs (worse and worse pain, pain on coughing, pain at
     night): advise calling the care team today, once, and go on screening."""
@@ -82,7 +91,14 @@ class ValidatePrescreenForm(SafeAction):
         elif requested in pending and requested in screening_ids():
             more, ask = self._answer(dispatcher, tracker, requested, answers)
             events += more
-        events.append(SlotSet(REQUESTED_SLOT, ask or next_question(trial, answers)))
+        following = ask or next_question(trial, answers)
+        if following == PAIN_WARNING_SIGNS and _warning_signs_told(tracker, events):
+            # Told already in their own words, and advised then: not asked. Kept out
+            # of answer_order, so "go back" returns to what the person answered.
+            answers[following] = "yes"
+            events.append(SlotSet(following, "yes"))
+            following = next_question(trial, answers)
+        events.append(SlotSet(REQUESTED_SLOT, following))
         return events
 
     def _answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, qid: str,
@@ -110,6 +126,10 @@ class ValidatePrescreenForm(SafeAction):
         if qid == "red_flags" and reading.value == UNKNOWN:
             # "Not sure" about an emergency sign gets the advice now, not at the end (issue 13).
             dispatcher.utter_message(response="utter_red_flag_check_unsure")
+        if qid == PAIN_WARNING_SIGNS and reading.value == "yes" and not tracker.get_slot("warning_signs") \
+                and not parsed_message(tracker).values("warning_sign"):
+            # A same-day sign: the advice now (once; warning_sign_events gives it for words it knows).
+            dispatcher.utter_message(response="utter_warning_sign_advice")
         return self._record(tracker, qid, reading.value, reading.also, answers), None
 
     def _record(self, tracker: Tracker, qid: str, value: Any, also: dict[str, Any],

@@ -42,6 +42,7 @@ DISTRIBUTIONS: dict[str, list[tuple[Any, float]]] = {
         (("thoracic",), 28), (("lumbar",), 28), (("thoracic", "lumbar"), 12), (("cervical",), 8),
         (("sacral",), 5), (("cervical", "thoracic"), 5), (("lumbar", "sacral"), 5), (UNKNOWN, 9),
     ],
+    "pain_warning_signs": [("no", 70), ("yes", 20), (UNKNOWN, 10)],
     "cord_compression_told": [("no", 80), ("yes", 10), (UNKNOWN, 10)],
     "primary_cancer": [
         ("breast", 20), ("prostate", 18), ("lung", 15), ("kidney", 8), ("colorectal", 6), ("thyroid", 4),
@@ -61,6 +62,7 @@ CLEAN = {
     "red_flags": [("no", 1)],
     "spine_mets_confirmed": [("yes", 1)],
     "spine_region": [(("thoracic",), 4), (("lumbar",), 4), (("thoracic", "lumbar"), 2)],
+    "pain_warning_signs": [("no", 3), ("yes", 1)],  # never decides: both pass
     "cord_compression_told": [("no", 1)],
     "primary_cancer": [(c, 1) for c in ("breast", "prostate", "lung", "kidney", "colorectal", "thyroid", "other")],
     "pregnancy": [("not_applicable", 3), ("no", 2)],
@@ -172,7 +174,7 @@ CONFIRM_WORDS = {
 }
 
 YES_NO_QUESTIONS = ("spine_mets_confirmed", "cord_compression_told", "visceral_metastases",
-                    "able_to_attend", "breastfeeding")
+                    "able_to_attend", "breastfeeding", "pain_warning_signs")
 
 
 @dataclass

@@ -24,6 +24,7 @@ LIKELY_FIT: dict[str, Answer] = {
     "spine_mets_confirmed": "yes, the MRI showed it",
     "spine_region": "between my shoulder blades",
     "pain_score": "about a 6 or 7 out of 10",
+    "pain_warning_signs": ("No",),
     "cord_compression_told": "no",
     "primary_cancer": "breast cancer",
     "pregnancy": ("Not possible",),

@@ -34,7 +34,7 @@ CONSENTED = {
 }
 LIKELY_FIT = {
     "respondent": SELF, "red_flags": "no", "age": 60, "spine_mets_confirmed": "yes",
-    "spine_region": ["thoracic"], "pain_score": 7, "cord_compression_told": "no",
+    "spine_region": ["thoracic"], "pain_score": 7, "pain_warning_signs": "no", "cord_compression_told": "no",
     "primary_cancer": "breast", "pregnancy": "not_applicable", "prior_spine_radiation": "no",
     "performance_status": 1, "visceral_metastases": "no", "able_to_attend": "yes",
     "spine_levels": ["T7"],

@@ -208,7 +208,7 @@ def test_unclear_answers_are_rephrased_then_a_way_out_is_offered_then_put_down_a
     # Never a fourth time: "not sure" is put down and the screening goes on.
     chat.say("like nothing i ever felt")
     assert any('put down "Not sure"' in t for t in chat.texts())
-    assert chat.asks == "cord_compression_told" and chat.outcome is None
+    assert chat.asks == "pain_warning_signs" and chat.outcome is None
 
 
 def test_same_day_warning_sign_gets_advice_and_screening_goes_on(servers: Servers) -> None:
@@ -220,4 +220,19 @@ def test_same_day_warning_sign_gets_advice_and_screening_goes_on(servers: Server
     assert chat.asks == "pain_score"
     chat.say("8, and it keeps getting worse every day")
     assert any("call your cancer care team today" in t for t in chat.texts())
+    # Told in their own words already: the same-day signs question is not asked (issue 13).
     assert chat.asks == "cord_compression_told" and chat.outcome is None
+
+
+def test_the_same_day_signs_are_asked_once_after_the_pain_score_and_yes_gets_the_advice(servers: Servers) -> None:
+    chat = Chat(servers.url)
+    chat.say("hi")
+    steps = {"respondent": "me", "red_flags": "no", "age": "58", "spine_mets_confirmed": "yes", "spine_region": "L3",
+             "pain_score": "7"}
+    while chat.asks in steps:
+        chat.answer(steps[chat.asks])
+    assert chat.asks == "pain_warning_signs"
+    assert any("cough, sneeze or strain" in t for t in chat.texts())
+    chat.click("Yes")
+    assert any("call your cancer care team today" in t for t in chat.texts())
+    assert chat.asks == "cord_compression_told" and chat.outcome is None, "the screening goes on"

@@ -257,7 +257,7 @@ def test_one_conversation_alternating_between_two_replicas(
     slots = final_slots(events)
     expected_slots = {
         "respondent": "self", "red_flags": "no", "age": 64, "spine_mets_confirmed": "yes",
-        "spine_region": ["thoracic"], "pain_score": 7, "cord_compression_told": "no", "primary_cancer": "breast",
+        "spine_region": ["thoracic"], "pain_score": 7, "pain_warning_signs": "no", "cord_compression_told": "no", "primary_cancer": "breast",
         "pregnancy": "not_applicable", "prior_spine_radiation": "no", "performance_status": 0,
         "visceral_metastases": "no", "able_to_attend": "yes", "consent_contact": "yes", "contact_confirmed": "yes",
         "contact_name": "Ari Replica", "contact_email": "ari.replica@example.com", "referral_sent": True,

@@ -53,7 +53,7 @@ SLOT_NAMES = {slot.name for slot in DOMAIN.slots}
 
 SCREENING = {
     "respondent": "self", "red_flags": "no", "age": 61, "spine_mets_confirmed": "yes",
-    "spine_region": ["thoracic"], "pain_score": 7, "cord_compression_told": "no",
+    "spine_region": ["thoracic"], "pain_score": 7, "pain_warning_signs": "no", "cord_compression_told": "no",
     "primary_cancer": "prostate", "pregnancy": "not_applicable", "prior_spine_radiation": "no",
     "performance_status": 0, "visceral_metastases": "no", "able_to_attend": "yes",
 }

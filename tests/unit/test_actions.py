@@ -20,7 +20,7 @@ DOMAIN: dict[str, Any] = {"responses": {"utter_not_given": [{"text": "not given"
 
 PASSING = {
     "respondent": "self", "red_flags": "no", "age": 60, "spine_mets_confirmed": "yes",
-    "spine_region": ["thoracic"], "pain_score": 7, "cord_compression_told": "no",
+    "spine_region": ["thoracic"], "pain_score": 7, "pain_warning_signs": "no", "cord_compression_told": "no",
     "primary_cancer": "breast", "pregnancy": "not_applicable", "prior_spine_radiation": "no",
     "performance_status": 1, "visceral_metastases": "no", "able_to_attend": "yes",
 }

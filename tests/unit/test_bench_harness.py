@@ -19,7 +19,7 @@ from bench.screen import Screen
 
 TRIAL = load_trial()
 FIT = {
-    "red_flags": "no", "age": 64, "spine_mets_confirmed": "yes", "spine_region": ("thoracic",), "pain_score": 7,
+    "red_flags": "no", "age": 64, "spine_mets_confirmed": "yes", "spine_region": ("thoracic",), "pain_score": 7, "pain_warning_signs": "no",
     "cord_compression_told": "no", "primary_cancer": "breast", "pregnancy": "not_applicable", "breastfeeding": "no",
     "prior_spine_radiation": "no", "performance_status": 1, "visceral_metastases": "no", "able_to_attend": "yes",
 }

@@ -33,6 +33,7 @@ ELIGIBLE: dict[str, Any] = {
     "spine_mets_confirmed": "yes",
     "spine_region": ["thoracic"],
     "pain_score": 7,
+    "pain_warning_signs": "no",
     "cord_compression_told": "no",
     "primary_cancer": "breast",
     "pregnancy": "no",
@@ -294,6 +295,7 @@ ORDER = [
     "spine_mets_confirmed",
     "spine_region",
     "pain_score",
+    "pain_warning_signs",
     "cord_compression_told",
     "primary_cancer",
     "pregnancy",
@@ -393,6 +395,7 @@ PASSING: dict[str, st.SearchStrategy] = {
     "spine_region": st.lists(st.sampled_from(["cervical", "thoracic", "lumbar", "sacral"]), min_size=1)
     .filter(lambda regions: set(regions) != {"cervical"}),
     "pain_score": st.integers(2, 10),
+    "pain_warning_signs": st.sampled_from(["yes", "no", "unknown"]),
     "cord_compression_told": st.just("no"),
     "primary_cancer": st.sampled_from(
         ["breast", "prostate", "lung", "kidney", "colorectal", "thyroid", "melanoma", "myeloma", "other"]

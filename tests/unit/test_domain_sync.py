@@ -16,6 +16,9 @@ BRIEF_QUESTION_IDS = {
     "cord_compression_told", "prior_spine_radiation", "primary_cancer", "visceral_metastases",
     "performance_status", "pregnancy", "breastfeeding", "able_to_attend", "consent_contact",
 }
+# Beyond the brief's table, asked because its red-flag section calls for them (issue 13):
+# the within-24-hours signs in the pain.
+ADDED_QUESTION_IDS = {"pain_warning_signs"}
 
 
 def domain() -> dict:
@@ -33,7 +36,7 @@ def test_generated_questions_are_up_to_date() -> None:
 
 
 def test_trial_file_uses_exactly_the_question_ids_of_the_brief() -> None:
-    assert set(load_trial().question_ids) == BRIEF_QUESTION_IDS
+    assert set(load_trial().question_ids) == BRIEF_QUESTION_IDS | ADDED_QUESTION_IDS
 
 
 def test_every_asking_message_carries_its_question_id() -> None:

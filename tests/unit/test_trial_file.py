@@ -21,6 +21,7 @@ ORDER = [
     "spine_mets_confirmed",
     "spine_region",
     "pain_score",
+    "pain_warning_signs",
     "cord_compression_told",
     "primary_cancer",
     "pregnancy",
