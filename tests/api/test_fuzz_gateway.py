@@ -53,6 +53,7 @@ NORMAL: dict[str, tuple[Optional[str], str]] = {
     "spine_mets_confirmed": (None, "yes"),
     "spine_region": (None, "T8"),
     "pain_score": (None, "7/10"),
+    "pain_warning_signs": (None, "no"),
     "cord_compression_told": (None, "no"),
     "primary_cancer": (None, "prostate"),
     "pregnancy": ("Not possible", "not possible"),

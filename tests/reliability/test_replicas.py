@@ -279,7 +279,7 @@ def test_one_conversation_alternating_between_two_replicas(
 # answer and every study question at once. Then quick pairs of study questions
 # (one to each replica): Rasa's RedisLockStore loses a race only now and then,
 # so the test gives it many chances.
-BURSTS = [("pain_score", "cord_compression_told"), ("cord_compression_told", "primary_cancer"), ("primary_cancer", "pregnancy")]
+BURSTS = [("pain_score", "pain_warning_signs"), ("cord_compression_told", "primary_cancer"), ("primary_cancer", "pregnancy")]
 QUICK_PAIRS = 12
 
 
