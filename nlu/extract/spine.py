@@ -43,12 +43,17 @@ class SpineRules:
         # Landmarks off the spine ("just above my bum") name a place only when
         # nothing on the spine is named (spine.yml `landmark: true`).
         self.landmarks: set[int] = set()
+        # Vague places a level code told in the same message makes precise ("the base
+        # of my neck, C7" is C7): dropped when a level is there (`yields_to_levels: true`).
+        self.level_yielders: set[int] = set()
         for index, term in enumerate(data.get("lay_terms", [])):
             label = f"SPINE_{index}"
             add_phrases(nlp, self.matcher, label, term["phrases"], determiners)
             self.region_sets[nlp.vocab.strings[label]] = tuple(term["regions"])
             if term.get("landmark"):
                 self.landmarks.add(nlp.vocab.strings[label])
+            if term.get("yields_to_levels"):
+                self.level_yielders.add(nlp.vocab.strings[label])
         add_phrases(nlp, self.matcher, BLOCKER, data.get("blockers", []), determiners)
         self.blocker_id = nlp.vocab.strings[BLOCKER]
 
@@ -145,8 +150,11 @@ class SpineRules:
     def regions(self, doc: Doc, context: DocContext) -> List[Entity]:
         spans = [span for span in longest_matches(doc, self.matcher)
                  if span.label != self.blocker_id and not context.flags(span.start, span.end).negated]
-        if any(span.label not in self.landmarks for span in spans) or self.level_re.search(doc.text):
+        told_level = bool(self.level_re.search(doc.text))
+        if any(span.label not in self.landmarks for span in spans) or told_level:
             spans = [span for span in spans if span.label not in self.landmarks]
+        if told_level:
+            spans = [span for span in spans if span.label not in self.level_yielders]
         return [Entity("spine_region", region, span.start_char, span.end_char)
                 for span in spans for region in self.region_sets[span.label]]
 

@@ -276,3 +276,48 @@ def test_a_refused_turn_can_be_sent_again_or_the_chat_restarted(new_page: Callab
     chat.choices.get_by_role("button", name="Start a new chat").click()
     chat.idle()
     assert chat.asks == "respondent"
+
+
+# --- issue 13: the consent and urgent-care messages, for a patient and for a helper ---------------
+
+
+@pytest.mark.parametrize(("respondent", "name"), [("For myself", "patient"), ("For someone else", "helper")])
+def test_the_consent_and_urgent_care_messages_for_a_patient_and_a_helper(
+    new_page: Callable[..., Any], system: Servers, screenshots: Path, respondent: str, name: str
+) -> None:
+    helper = name == "helper"
+    # Urgent care: the words say who has cancer in the spine.
+    page = new_page()
+    page.goto(system.api_url + "/")
+    chat = PatientChat(page)
+    chat.start()
+    chat.press(respondent)
+    chat.press("Yes")
+    assert chat.outcome == "urgent_care"
+    said = " ".join(chat.bot_texts())
+    assert ("the person you are helping has cancer in the spine" in said) == helper, said
+    assert ("Tell them you have cancer in your spine" in said) == (not helper), said
+    expect(chat.urgent).to_be_visible()
+    assert_accessible(page, f"urgent care ({name})")
+    page.screenshot(path=str(screenshots / f"urgent-care-{name}.png"), full_page=False)
+
+    # Consent: voluntary, no effect on care, who receives the answers, how long, how to withdraw.
+    page = new_page()
+    page.goto(system.api_url + "/")
+    chat = PatientChat(page)
+    chat.start()
+    answers: dict[str, Answer] = {**LIKELY_FIT, "respondent": Button(respondent), "answer_check": Button("Yes")}
+    if helper:
+        answers.update({"age": "she is 64", "spine_region": "between her shoulder blades", "able_to_attend": "yes she can come"})
+    for _ in range(30):
+        if chat.asks == "consent_contact":
+            break
+        chat.answer(answers[chat.asks])
+    assert chat.asks == "consent_contact", chat.bot_texts()
+    consent = chat.bot_texts()[-1]
+    for words in ("choice", "will not change", "AHS Cancer Control Alberta", "as long as the study's rules require",
+                  "delete them at any time"):
+        assert words in consent, (words, consent)
+    assert ("person you are helping" in consent) == helper, consent
+    assert_accessible(page, f"consent ({name})")
+    page.screenshot(path=str(screenshots / f"consent-{name}.png"), full_page=False)

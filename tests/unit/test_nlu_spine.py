@@ -146,3 +146,17 @@ def test_the_base_of_the_neck_is_neck_and_upper_back(text: str) -> None:
 )
 def test_the_rest_of_the_neck_is_unchanged(text: str, expected: list) -> None:
     assert values(text, "spine_region") == expected
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        # A level told with it is more precise: C6 is the neck.
+        ("low in my neck, the scan said C6", ["cervical"]),
+        ("lower part of the neck, T1 on the MRI", ["thoracic"]),
+        # Named beside another place, it is a place of its own.
+        ("the lower neck and the small of my back", ["cervical", "lumbar", "thoracic"]),
+    ],
+)
+def test_the_base_of_the_neck_gives_way_to_a_level_told_with_it(text: str, expected: list) -> None:
+    assert sorted(set(values(text, "spine_region"))) == expected
