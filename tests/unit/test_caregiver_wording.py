@@ -18,6 +18,8 @@ from typing import Any, Iterator
 import pytest
 import yaml
 
+from tests.patient_texts import trial_texts
+
 ROOT = Path(__file__).resolve().parents[2]
 RESPONDENTS = ("self", "caregiver")
 
@@ -52,15 +54,7 @@ def rendered(respondent: str) -> Iterator[tuple[str, str]]:
             for variation in chosen:
                 if variation.get("text"):
                     yield f"{path.name}:{name}", variation["text"]
-    trial = yaml.safe_load((ROOT / "trial" / "nct04242589.yml").read_text())
-    for question in trial["questions"]:
-        for rule in question.get("rules") or []:
-            patient = (rule.get("reason") or {}).get("patient")
-            if patient:
-                yield f"trial:{question['id']}:reason", patient
-    for name, reason in (trial["linden"].get("reasons") or {}).items():
-        if reason.get("patient"):
-            yield f"trial:linden:{name}", reason["patient"]
+    yield from trial_texts()
 
 
 CAREGIVER = sorted(set(rendered("caregiver")))

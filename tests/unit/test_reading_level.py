@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 import re
 
 import pytest
 import textstat
 import yaml
+
+from tests.patient_texts import trial_texts
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_GRADE = 8.0
@@ -23,18 +25,6 @@ def domain_texts() -> Iterator[tuple[str, str]]:
             for variation in variations:
                 if variation.get("text"):
                     yield f"{path.name}:{name}", variation["text"]
-
-
-def trial_texts() -> Iterator[tuple[str, str]]:
-    trial: dict[str, Any] = yaml.safe_load((ROOT / "trial" / "nct04242589.yml").read_text())
-    for question in trial["questions"]:
-        for rule in question.get("rules") or []:
-            patient = (rule.get("reason") or {}).get("patient")
-            if patient:
-                yield f"trial:{question['id']}:reason", patient
-    for name, reason in (trial["linden"].get("reasons") or {}).items():
-        if reason.get("patient"):
-            yield f"trial:linden:{name}", reason["patient"]
 
 
 ALL_TEXTS = sorted(set(domain_texts()) | set(trial_texts()))
