@@ -11,15 +11,30 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.answers import ParsedMessage, stance
+from actions.answers import UNKNOWN, ParsedMessage, stance
 from actions.prescreen_form import REQUESTED_SLOT, unclear_events
 from actions.safe_action import SafeAction
 from actions.trial import parsed_message
+from contract.names import CAREGIVER, HELPER_STANDINGS, PATIENT_AGREES
 
-CONTACT_QUESTIONS = ["consent_contact", "contact_name", "contact_reach", "contact_time", "contact_language", "contact_confirmed"]
-DETAIL_SLOTS = ["contact_name", "contact_reach", "contact_phone", "contact_email", "contact_time", "contact_language", "contact_confirmed"]
+# In asking order ("go back" forgets the last one answered).
+CONTACT_QUESTIONS = [
+    "consent_contact", "helper_agreement", "patient_name", "helper_relationship",
+    "contact_name", "contact_reach", "contact_time", "contact_language", "contact_confirmed",
+]
+# Asked of a helper only (I1): their standing, and who the patient is apart from the helper's own details.
+HELPER_QUESTIONS = frozenset({"helper_agreement", "patient_name", "helper_relationship"})
+DETAIL_SLOTS = [
+    "helper_agreement", "patient_name", "helper_relationship",
+    "contact_name", "contact_reach", "contact_phone", "contact_email", "contact_time", "contact_language", "contact_confirmed",
+]
+# A helper who has not asked the person yet: nothing is sent (the question's third button).
+NOT_YET = "not_yet"
 UNCLEAR_RESPONSE = {
     "consent_contact": "utter_rephrase_consent_contact",
+    "helper_agreement": "utter_rephrase_helper_agreement",
+    "patient_name": "utter_patient_name_unclear",
+    "helper_relationship": "utter_relationship_unclear",
     "contact_name": "utter_name_unclear",
     "contact_reach": "utter_reach_unclear",
     "contact_time": "utter_short_answer_unclear",
@@ -63,8 +78,26 @@ def free_text(message: ParsedMessage) -> Optional[str]:
     return text
 
 
+def helper_standing(message: ParsedMessage) -> Optional[str]:
+    """A tapped button; a typed yes is agreement, a typed no or "not sure" is "not yet".
+
+    Unsure counts as not yet: the team contacts nobody who has not agreed, and
+    the helper is told how to come back. Anything else is asked again (one tap).
+    """
+    chosen = message.first("choice")
+    if chosen in (*HELPER_STANDINGS, NOT_YET):
+        return str(chosen)
+    said = stance(message)
+    if said == "yes":
+        return PATIENT_AGREES
+    return NOT_YET if said in ("no", UNKNOWN) else None
+
+
 def interpret_contact(slot: str, message: ParsedMessage) -> dict[str, Any]:
     """The slots this answer fills, or {} when it does not answer the question."""
+    if slot == "helper_agreement":
+        standing = helper_standing(message)
+        return {slot: standing} if standing else {}
     if slot == "consent_contact":
         said = message.first("choice") or stance(message)
         if said in ("yes", "no"):
@@ -85,10 +118,19 @@ def interpret_contact(slot: str, message: ParsedMessage) -> dict[str, Any]:
     return {slot: value} if value else {}
 
 
-def next_contact_question(slots: dict[str, Any]) -> Optional[str]:
+def next_contact_question(slots: dict[str, Any], respondent: Optional[str]) -> Optional[str]:
     if slots.get("consent_contact") == "no" or slots.get("contact_confirmed") in ("yes", "no"):
         return None
-    return next((slot for slot in CONTACT_QUESTIONS if slots.get(slot) is None), None)
+    if slots.get("helper_agreement") == NOT_YET:
+        return None
+    asked = [s for s in CONTACT_QUESTIONS if respondent == CAREGIVER or s not in HELPER_QUESTIONS]
+    return next((slot for slot in asked if slots.get(slot) is None), None)
+
+
+def may_refer(slots: dict[str, Any], respondent: Optional[str]) -> bool:
+    """Consent given and the details confirmed; a helper must also have the standing to refer (I1)."""
+    confirmed = slots.get("consent_contact") == "yes" and slots.get("contact_confirmed") == "yes"
+    return confirmed and (respondent != CAREGIVER or slots.get("helper_agreement") in HELPER_STANDINGS)
 
 
 class ValidateContactForm(SafeAction):
@@ -109,7 +151,7 @@ class ValidateContactForm(SafeAction):
             else:
                 slots[requested] = None
                 events += unclear_events(dispatcher, tracker, requested, UNCLEAR_RESPONSE[requested])
-        events.append(SlotSet(REQUESTED_SLOT, next_contact_question(slots)))
+        events.append(SlotSet(REQUESTED_SLOT, next_contact_question(slots, tracker.get_slot("respondent"))))
         return events
 
 

@@ -13,14 +13,14 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.contact_form import DETAIL_SLOTS
+from actions.contact_form import CONTACT_QUESTIONS, DETAIL_SLOTS, may_refer
 from actions.criteria import Evaluation, Trial, evaluate
 from actions.criteria.values import to_json
 from actions.outbox import Outbox
 from actions.safe_action import SafeAction
 from actions.trial import answers_from, get_trial
 from contract.bounds import bound_record
-from contract.names import LINDEN_ID
+from contract.names import CAREGIVER, LINDEN_ID
 from contract.validate import describe, referral_problems
 
 logger = logging.getLogger(__name__)
@@ -91,6 +91,17 @@ def criteria_rows(trial: Trial, evaluation: Evaluation, respondent: Optional[str
     return rows
 
 
+def helper_of(tracker: Tracker) -> Optional[dict[str, Any]]:
+    """Who the patient is when a helper answered, apart from the helper's own contact (I1)."""
+    if tracker.get_slot("respondent") != CAREGIVER:
+        return None
+    return {
+        "patient_name": tracker.get_slot("patient_name"),
+        "relationship": tracker.get_slot("helper_relationship"),
+        "standing": tracker.get_slot("helper_agreement"),
+    }
+
+
 def referral_record(tracker: Tracker, referral_id: str) -> dict[str, Any]:
     """Everything the study team needs, and nothing more; patient-given values bounded to the contract."""
     trial = get_trial()
@@ -118,6 +129,7 @@ def referral_record(tracker: Tracker, referral_id: str) -> dict[str, Any]:
                 "best_time": tracker.get_slot("contact_time"),
                 "language": tracker.get_slot("contact_language"),
             },
+            "helper": helper_of(tracker),
         }
     )
 
@@ -143,8 +155,8 @@ class ActionSubmitReferral(SafeAction):
         return "action_submit_referral"
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
-        consented = tracker.get_slot("consent_contact") == "yes" and tracker.get_slot("contact_confirmed") == "yes"
-        if not consented:
+        slots = {slot: tracker.get_slot(slot) for slot in CONTACT_QUESTIONS}
+        if not may_refer(slots, tracker.get_slot("respondent")):
             dispatcher.utter_message(response="utter_no_consent")
             return [SlotSet("referral_sent", False), *[SlotSet(slot, None) for slot in DETAIL_SLOTS]]
         referral_id = tracker.get_slot("referral_id") or referral_id_for(tracker)

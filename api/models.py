@@ -73,6 +73,11 @@ class Referral(Base):
     contact_email: Mapped[str | None] = mapped_column(String(254))
     best_time: Mapped[str | None] = mapped_column(String(200))
     language: Mapped[str | None] = mapped_column(String(100))
+    # When a helper answered (migration 0005): the patient's own name, the helper's
+    # relationship and standing (I1); contact_* are then the helper's. None otherwise.
+    patient_name: Mapped[str | None] = mapped_column(String(200))
+    helper_relationship: Mapped[str | None] = mapped_column(String(100))
+    helper_standing: Mapped[str | None] = mapped_column(String(32))
     criteria: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     linden: Mapped[dict[str, Any]] = mapped_column(JSON)
     spine_levels: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -7,7 +7,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from contract.names import CRITERION_STATUSES, OUTCOMES, REFERABLE_OUTCOMES, RESPONDENTS
+from contract.names import (
+    CRITERION_STATUSES,
+    HELPER_STANDINGS,
+    OUTCOMES,
+    REFERABLE_OUTCOMES,
+    RESPONDENTS,
+)
 from contract.validate import referral_problems
 
 # Literal of the contract's tuples: the names are spelt once, in contract/names.py.
@@ -17,6 +23,7 @@ Outcome = Literal[OUTCOMES]  # type: ignore[valid-type]
 ReferableOutcome = Literal[REFERABLE_OUTCOMES]  # type: ignore[valid-type]
 Respondent = Literal[RESPONDENTS]  # type: ignore[valid-type]
 CriterionStatus = Literal[CRITERION_STATUSES]  # type: ignore[valid-type]
+HelperStanding = Literal[HELPER_STANDINGS]  # type: ignore[valid-type]
 
 # Every body below mirrors contract/referral.schema.json field for field (a test
 # compares the two); the raw body is also checked against that schema first.
@@ -78,6 +85,16 @@ class ReferralContact(BaseModel):
     language: str | None = Field(max_length=100)
 
 
+class ReferralHelper(BaseModel):
+    """Who the patient is when a helper answered; the contact is then the helper's."""
+
+    model_config = STRICT
+
+    patient_name: str = Field(min_length=1, max_length=200)
+    relationship: str = Field(min_length=1, max_length=100)
+    standing: HelperStanding
+
+
 class ReferralConsent(BaseModel):
     model_config = STRICT
 
@@ -103,6 +120,8 @@ class ReferralIn(BaseModel):
     warning_signs: list[WarningSign] = Field(max_length=8)
     consent: ReferralConsent
     contact: ReferralContact
+    # Optional in the contract: records written before trial file 1.3.0 have none.
+    helper: ReferralHelper | None = None
 
     @model_validator(mode="before")
     @classmethod

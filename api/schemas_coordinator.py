@@ -74,6 +74,10 @@ class ReferralSummary(BaseModel):
     contact_phone: str | None = None
     contact_email: str | None = None
     best_time: str | None = None
+    patient_name: str | None = Field(
+        default=None,
+        description="When a helper answered: the patient's own name (contact_name is the helper's).",
+    )
 
 
 class ReferralPage(BaseModel):
@@ -105,6 +109,17 @@ class ContactOut(BaseModel):
     email: str | None = None
     best_time: str | None = None
     language: str | None = None
+
+
+class HelperOut(BaseModel):
+    """When a helper answered: who the patient is; the contact is then the helper's (I1)."""
+
+    patient_name: str
+    relationship: str | None = None
+    standing: str | None = Field(
+        default=None,
+        description="patient_agrees (the patient knows and agrees) or decision_maker (substitute decision-maker).",
+    )
 
 
 class ConsentOut(BaseModel):
@@ -145,6 +160,7 @@ class ReferralDetail(BaseModel):
     spine_levels: list[str]
     warning_signs: list[str] = Field(default_factory=list)
     contact: ContactOut
+    helper: HelperOut | None = None
     consent: ConsentOut
     status_history: list[StatusChangeOut]
     notes: list[NoteOut]

@@ -21,6 +21,12 @@ MAX_WARNING_SIGNS: int = at("properties/warning_signs")["maxItems"]
 CONTACT_MAX_CHARS: dict[str, int] = {
     name: spec["maxLength"] for name, spec in at("properties/contact")["properties"].items()
 }
+# The helper's free-text fields (the patient's name, the relationship) and their lengths.
+HELPER_MAX_CHARS: dict[str, int] = {
+    name: spec["maxLength"]
+    for name, spec in at("properties/helper")["properties"].items()
+    if "enum" not in spec
+}
 
 
 def unique_capped(
@@ -53,6 +59,16 @@ def bound_contact(contact: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def bound_helper(helper: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The helper's free text trimmed to the schema's lengths; None when nobody helped."""
+    if helper is None:
+        return None
+    return {
+        **helper,
+        **{field: trimmed(helper.get(field), limit) for field, limit in HELPER_MAX_CHARS.items()},
+    }
+
+
 def bound_record(record: dict[str, Any]) -> dict[str, Any]:
     """The record with its patient-given values bounded (a new dict; the input is not changed)."""
     bounded = dict(record)
@@ -61,4 +77,6 @@ def bound_record(record: dict[str, Any]) -> dict[str, Any]:
     )
     bounded["warning_signs"] = unique_capped(record.get("warning_signs"), MAX_WARNING_SIGNS)
     bounded["contact"] = bound_contact(record.get("contact") or {})
+    if "helper" in record:
+        bounded["helper"] = bound_helper(record["helper"])
     return bounded

@@ -43,3 +43,10 @@ REFERRAL_STATUSES: tuple[str, ...] = (NEW, CONTACTING, SCREENED, ENROLLED, NOT_E
 
 # question_id of the Linden hint's row among the criteria (derived, not a question).
 LINDEN_ID = "linden"
+
+# A helper's standing to refer the person they help (I1 allows a substitute
+# decision-maker): the person knows and agrees, or the helper decides for them.
+# Only these may become a referral; "not yet" (the trial file's third button) sends nothing.
+PATIENT_AGREES = "patient_agrees"
+DECISION_MAKER = "decision_maker"
+HELPER_STANDINGS: tuple[str, ...] = (PATIENT_AGREES, DECISION_MAKER)

@@ -37,13 +37,22 @@ LIKELY_FIT_ORDER = list(LIKELY_FIT)  # breastfeeding is skipped when pregnancy i
 # How the likely fit's answers read back in the referral (the criteria engine's values).
 LIKELY_FIT_READ = {"age": 64, "spine_region": ["thoracic"]}
 CONTACT_ORDER = ["consent_contact", "contact_name", "contact_reach", "contact_time", "contact_language", "contact_confirmed"]
+# A helper is also asked whether the person agrees, and who they are (I1).
+HELPER_CONTACT_ORDER = [CONTACT_ORDER[0], "helper_agreement", "patient_name", "helper_relationship", *CONTACT_ORDER[1:]]
 SENT = "sent your answers"  # words of utter_referral_sent
 
 
-def contact(name: str, reach: str, time: Answer = ("Morning",), language: Answer = ("English",)) -> dict[str, Answer]:
-    """Consent, contact details and the confirming tap: the answers after a likely-fit outcome."""
+def contact(name: str, reach: str, time: Answer = ("Morning",), language: Answer = ("English",),
+            patient: str = "Pat Helped") -> dict[str, Answer]:
+    """Consent, contact details and the confirming tap: the answers after a likely-fit outcome.
+
+    A helper is also asked whether the person agrees and who they are (`patient`); a patient never is.
+    """
     return {
         "consent_contact": ("Yes",),
+        "helper_agreement": ("Yes, they agree",),
+        "patient_name": patient,
+        "helper_relationship": ("Friend",),
         "contact_name": name,
         "contact_reach": reach,
         "contact_time": time,

@@ -131,6 +131,13 @@ def _detail(session: SessionDep, referral: Referral) -> ReferralDetail:
             "best_time": referral.best_time,
             "language": referral.language,
         },
+        helper=None
+        if referral.patient_name is None
+        else {  # type: ignore[arg-type]
+            "patient_name": referral.patient_name,
+            "relationship": referral.helper_relationship,
+            "standing": referral.helper_standing,
+        },
         consent={  # type: ignore[arg-type]
             "text_version": referral.consent_version,
             "given_at": referral.consent_given_at,

@@ -20,7 +20,12 @@ class IdempotencyConflict(Exception):
 
 
 def body_digest(body: ReferralIn) -> str:
-    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    dumped = body.model_dump(mode="json")
+    # A record without a helper digests as it did before the field existed, so a
+    # delivery retried across the upgrade is still the same referral, not a conflict.
+    if dumped.get("helper") is None:
+        dumped.pop("helper", None)
+    canonical = json.dumps(dumped, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -57,6 +62,9 @@ def store_referral(session: Session, body: ReferralIn) -> bool:
         "contact_email": body.contact.email,
         "best_time": body.contact.best_time,
         "language": body.contact.language,
+        "patient_name": body.helper.patient_name if body.helper else None,
+        "helper_relationship": body.helper.relationship if body.helper else None,
+        "helper_standing": body.helper.standing if body.helper else None,
         "criteria": [c.model_dump(mode="json") for c in body.criteria],
         "linden": body.linden.model_dump(mode="json"),
         "spine_levels": body.spine_levels,

@@ -95,6 +95,7 @@ def apply_filters(query: Select[Any], filters: QueueFilters) -> Select[Any]:
         pattern = _like_pattern(needle.lower())
         matches = [
             func.lower(Referral.contact_name).like(pattern, escape="\\"),
+            func.lower(Referral.patient_name).like(pattern, escape="\\"),
             func.lower(Referral.contact_email).like(pattern, escape="\\"),
             Referral.contact_phone.like(pattern, escape="\\"),
         ]

@@ -85,6 +85,22 @@ def test_search_by_name_email_and_phone(client: TestClient, actor: Actor) -> Non
     assert search("   ") == set(ids.values()), "blank search is no search"
 
 
+def test_a_helpers_referral_is_listed_searched_and_exported_under_the_patients_name(client: TestClient, actor: Actor) -> None:
+    helper = {"patient_name": "Rosa Whitford", "relationship": "son or daughter", "standing": "decision_maker"}
+    helped = add_referral(client, name="Dev Whitford", respondent="caregiver", helper=helper)
+    add_referral(client, name="Other Person")
+    found = actor.post("/coordinator/referrals/search", json={"q": "rosa"}).json()["items"]
+    assert [(i["id"], i["patient_name"], i["contact_name"]) for i in found] == [
+        (helped["referral_id"], "Rosa Whitford", "Dev Whitford")]
+    page = actor.get("/staff/referrals")
+    assert "Rosa Whitford</a> <span class=\"hint\">(helper: Dev Whitford)</span>" in page.text
+    rows = {r["referral_id"]: r for r in _csv_rows(actor.get("/coordinator/referrals.csv"))}
+    row = rows[helped["referral_id"]]
+    assert (row["name"], row["patient_name"], row["helper_relationship"], row["helper_standing"]) == (
+        "Dev Whitford", "Rosa Whitford", "son or daughter", "decision_maker")
+    assert [r["patient_name"] for r in rows.values() if r["referral_id"] != helped["referral_id"]] == [""]
+
+
 def test_paging(client: TestClient, actor: Actor) -> None:
     for i in range(5):
         add_referral(client, name=f"Person {i}")

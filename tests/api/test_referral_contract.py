@@ -62,6 +62,10 @@ def test_the_action_servers_records_are_accepted_and_stored_whole(client: TestCl
             contact = {"name": stored.contact_name, "phone": stored.contact_phone, "email": stored.contact_email,
                        "best_time": stored.best_time, "language": stored.language}
             assert contact == record["contact"], name
+            helper = None if stored.patient_name is None else {
+                "patient_name": stored.patient_name, "relationship": stored.helper_relationship,
+                "standing": stored.helper_standing}
+            assert helper == record["helper"], name
             assert stored.consent_version == record["consent"]["text_version"]
         # The same delivery again is the same referral (idempotent), not a conflict.
         assert post_referral(client, record).status_code == 200
@@ -77,6 +81,25 @@ def test_the_coordinator_page_shows_the_stored_labels(client: TestClient, record
     assert "Upper or middle back (thoracic)" in page.text and "Not sure (unknown)" in page.text
     assert "Yes, not sure where ([])" in page.text or "Yes, not sure where" in page.text
     assert "night_pain" in page.text and record["trial_checksum"][:12] in page.text
+    # A helper's referral names the patient apart from the helper, with the helper's standing (I1).
+    assert f"<h1>{record['helper']['patient_name']}</h1>" in page.text
+    assert "Helper (contact)</dt><dd>" + record["contact"]["name"] in page.text
+    assert record["helper"]["relationship"] in page.text and "substitute decision-maker" in page.text
+    detail = logged_in(client.app).get(f"/coordinator/referrals/{record['referral_id']}").json()
+    assert detail["helper"] == record["helper"] and detail["contact"]["name"] == record["contact"]["name"]
+
+
+def test_a_record_from_before_the_helper_field_is_still_the_same_referral(
+    client: TestClient, records: dict[str, dict[str, Any]]
+) -> None:
+    # An outbox written by the previous version has no "helper" key: it is accepted, and a
+    # retried delivery of it (with or without a null helper) is the same referral, not a conflict.
+    old = {k: v for k, v in records["likely_eligible_self"].items() if k != "helper"}
+    assert post_referral(client, old).status_code == 201
+    assert post_referral(client, old).status_code == 200
+    assert post_referral(client, {**old, "helper": None}).status_code == 200
+    with db() as session:
+        assert session.get(Referral, old["referral_id"]).patient_name is None
 
 
 def test_an_old_row_without_labels_still_renders_with_raw_ids(client: TestClient) -> None:

@@ -321,3 +321,11 @@ def test_the_consent_and_urgent_care_messages_for_a_patient_and_a_helper(
     assert ("person you are helping" in consent) == helper, consent
     assert_accessible(page, f"consent ({name})")
     page.screenshot(path=str(screenshots / f"consent-{name}.png"), full_page=False)
+    # After a yes, a helper is asked whether the person agrees, or whether the helper decides for them (I1).
+    chat.press("Yes")
+    assert chat.asks == ("helper_agreement" if helper else "contact_name"), chat.bot_texts()
+    if helper:
+        for title in ("Yes, they agree", "I make health decisions for them", "Not yet"):
+            expect(chat.choices.get_by_role("button", name=title)).to_be_visible()
+        assert_accessible(page, "helper agreement")
+        page.screenshot(path=str(screenshots / "consent-helper-agreement.png"), full_page=False)

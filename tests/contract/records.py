@@ -20,7 +20,7 @@ from rasa_sdk import Tracker
 
 from actions.referral import referral_id_for, referral_record
 from actions.trial import get_trial
-from contract.names import CAREGIVER, SELF
+from contract.names import CAREGIVER, DECISION_MAKER, PATIENT_AGREES, SELF
 
 CONSENTED = {
     "consent_contact": "yes",
@@ -32,6 +32,9 @@ CONSENTED = {
     "contact_time": "morning",
     "contact_language": "English",
 }
+# What a helper adds after their consent (I1): their standing and who the patient is.
+HELPED = {"respondent": CAREGIVER, "helper_agreement": PATIENT_AGREES, "patient_name": "Pat Contract",
+          "helper_relationship": "spouse or partner"}
 LIKELY_FIT = {
     "respondent": SELF, "red_flags": "no", "age": 60, "spine_mets_confirmed": "yes",
     "spine_region": ["thoracic"], "pain_score": 7, "pain_warning_signs": "no", "cord_compression_told": "no",
@@ -64,9 +67,10 @@ def cases() -> dict[str, dict[str, Any]]:
     not_sure = {qid: "unknown" for qid in screening} | {"respondent": SELF}
     return {
         "likely_eligible_self": {**LIKELY_FIT, **CONSENTED},
-        "likely_eligible_caregiver": {**LIKELY_FIT, **CONSENTED, "respondent": CAREGIVER, "pregnancy": "no", "breastfeeding": "no"},
+        "likely_eligible_caregiver": {**LIKELY_FIT, **CONSENTED, **HELPED, "pregnancy": "no", "breastfeeding": "no"},
         "needs_review_caregiver": {
-            **LIKELY_FIT, **CONSENTED, "respondent": CAREGIVER, "prior_spine_radiation": [], "pain_score": "unknown",
+            **LIKELY_FIT, **CONSENTED, **HELPED, "helper_agreement": DECISION_MAKER, "helper_relationship": "her niece",
+            "prior_spine_radiation": [], "pain_score": "unknown",
             "contact_email": "helper@example.org", "contact_phone": None, "warning_signs": ["night_pain"],
         },
         "every_question_not_sure": {**not_sure, **CONSENTED, "spine_levels": []},
@@ -76,6 +80,7 @@ def cases() -> dict[str, dict[str, Any]]:
             "prior_spine_radiation": ["sacral", "cervical", "lumbar", "thoracic"],
             "spine_levels": TYPED_LEVELS_21 + ["T11-L2", "T11-L2"],
             "warning_signs": ["worsening_pain", "cough_pain", "night_pain", "night_pain"],
+            **HELPED, "patient_name": LONG, "helper_relationship": LONG,
             "contact_name": LONG, "contact_time": LONG, "contact_language": LONG,
             "contact_email": "a" * 64 + "@" + "b" * 185 + ".org",
             "contact_phone": "403-555-0199",

@@ -39,7 +39,7 @@ HERE = Path(__file__).resolve().parent
 STEP_KEYS = frozenset({"say", "tap", "expect", "until", "answers", "repeat"})
 EXPECT_KEYS = frozenset({"asks", "outcome", "urgent", "says", "never_says", "buttons", "refused"})
 STORY_KEYS = frozenset({"name", "steps", "referral"})
-REFERRAL_KEYS = frozenset({"name", "arrives", "outcome", "respondent", "levels", "answers", "results", "withdraw"})
+REFERRAL_KEYS = frozenset({"name", "arrives", "outcome", "respondent", "helper", "levels", "answers", "results", "withdraw"})
 ARRIVES_WITHIN_S = 30  # the delivery worker sends the outbox within seconds
 NOT_SENT_WAIT_S = 8  # how long a story waits to be sure a referral did not arrive
 MAX_TURNS_UNTIL = 30  # an `until` step that takes longer is a loop: the story fails
@@ -274,7 +274,7 @@ def check_referral(queue: Queue, expect: dict[str, Any]) -> list[str]:
         return [f'expected one referral for "{name}" in the queue within {ARRIVES_WITHIN_S} s; found {len(found)}']
     detail = queue.detail(found[0]["id"])
     problems = []
-    for key in ("outcome", "respondent"):
+    for key in ("outcome", "respondent", "helper"):
         if key in expect and detail.get(key) != expect[key]:
             problems.append(f"expected the referral's {key} {expect[key]}; it is {detail.get(key)}")
     if "levels" in expect and detail.get("spine_levels") != expect["levels"]:

@@ -6,12 +6,13 @@ typing like a person where it can, and the test checks the outcome.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pytest
 
 from tests.chat_client import Chat
-from tests.personas import LIKELY_FIT, Answer, contact
+from tests.personas import HELPER_CONTACT_ORDER, LIKELY_FIT, Answer, contact
 from tests.servers import Servers
 
 pytestmark = pytest.mark.e2e
@@ -62,6 +63,40 @@ def test_likely_fit_consents_and_is_referred(servers: Servers) -> None:
     logs = servers.logs()
     for marker in ("Sam Tester", "555-0199", "sam@example.com", "shoulder blades"):
         assert marker not in logs
+
+
+def _leave_details(chat: Chat, answers: dict[str, Answer]) -> list[str]:
+    """Answer the contact questions until the bot asks nothing more; the ids asked."""
+    asked = []
+    for _ in range(12):
+        if chat.asks is None:
+            return asked
+        asked.append(chat.asks)
+        chat.answer(answers[chat.asks])
+    raise AssertionError(f"the contact questions did not end: {asked}")
+
+
+@pytest.mark.parametrize("standing", ["Yes, they agree", "I make health decisions for them", "Not yet"])
+def test_a_helper_refers_only_with_the_persons_agreement_or_as_their_decision_maker(servers: Servers, standing: str) -> None:
+    chat = Chat(servers.url)
+    before = len(outbox_rows(servers))
+    helper = {**contact("Dana Helper", "dana.helper@example.org", patient="Lou Helped"), "helper_agreement": (standing,)}
+    screen(chat, {**LIKELY_FIT, "respondent": ("For someone else",), "breastfeeding": "no", **helper})
+    assert chat.outcome == "likely_eligible" and chat.asks == "consent_contact"
+    asked = _leave_details(chat, helper)
+    rows = outbox_rows(servers)
+    if standing == "Not yet":
+        assert asked == HELPER_CONTACT_ORDER[:2] and len(rows) == before, asked
+        assert any("talk with the person you are helping first" in text for text in chat.texts())
+        return
+    assert asked == HELPER_CONTACT_ORDER, asked
+    assert len(rows) == before + 1
+    record = json.loads(rows[-1][1])
+    assert record["contact"]["name"] == "Dana Helper" and record["respondent"] == "caregiver"
+    expected = "patient_agrees" if standing.startswith("Yes") else "decision_maker"
+    assert record["helper"] == {"patient_name": "Lou Helped", "relationship": "friend", "standing": expected}
+    # The patient's name, like every detail typed, never reaches a log (safety-security P2).
+    assert "Lou Helped" not in servers.logs()
 
 
 def test_caregiver_is_asked_in_the_third_person(servers: Servers) -> None:

@@ -128,5 +128,6 @@ def test_a_conversation_survives_a_restart_of_rasa_and_the_action_server(
     record = referral[0]["payload"]
     answers = {row["question_id"]: row["answer"] for row in record["criteria"]}
     assert record["respondent"] == "caregiver"
+    assert record["helper"] == {"patient_name": "Pat Helped", "relationship": "friend", "standing": "patient_agrees"}
     # The coordinator's summary holds the answers given before the restart.
     assert (answers["age"], answers["spine_region"], answers["pain_score"]) == (71, ["lumbar"], 8), answers

@@ -80,6 +80,31 @@ def test_the_longest_answers_are_bounded_not_refused(built: dict[str, dict[str, 
     assert capped[:3] == ["C1", "C2", "C3"], "the first levels named are the ones kept"
 
 
+def test_a_helpers_record_names_the_patient_apart_from_the_helper(built: dict[str, dict[str, Any]]) -> None:
+    helped = built["needs_review_caregiver"]
+    assert helped["helper"] == {"patient_name": "Pat Contract", "relationship": "her niece", "standing": names.DECISION_MAKER}
+    assert helped["contact"]["name"] == "Sam Contract", "the contact is the helper's own"
+    assert built["likely_eligible_caregiver"]["helper"]["standing"] == names.PATIENT_AGREES
+    assert built["likely_eligible_self"]["helper"] is None
+    longest = built["longest_answers"]["helper"]
+    assert longest["patient_name"] == LONG[: bounds.HELPER_MAX_CHARS["patient_name"]]
+    assert len(longest["relationship"]) == bounds.HELPER_MAX_CHARS["relationship"] == 100
+
+
+@pytest.mark.parametrize("standing", ["not_yet", None])
+async def test_a_helper_without_the_standing_to_refer_sends_nothing(
+    standing: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OUTBOX_PATH", str(tmp_path / "outbox.sqlite"))
+    slots = {**cases()["likely_eligible_caregiver"], "helper_agreement": standing}
+    dispatcher = CollectingDispatcher()
+    events = await ActionSubmitReferral().run(dispatcher, _tracker("not-yet", slots), {})
+    assert Outbox().pending() == []
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_no_consent"]
+    cleared = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert cleared["referral_sent"] is False and cleared["patient_name"] is None and cleared["contact_name"] is None
+
+
 async def test_a_record_breaking_the_contract_is_not_written_and_the_patient_is_not_told_sent(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -159,6 +184,7 @@ def test_the_schema_bounds_everything_and_spells_the_names_of_contract_names() -
     assert tuple(at("properties/outcome")["enum"]) == names.REFERABLE_OUTCOMES
     assert tuple(at("properties/respondent")["enum"]) == (*names.RESPONDENTS, None)
     assert tuple(at("$defs/criterion/properties/status")["enum"]) == names.CRITERION_STATUSES
+    assert tuple(at("properties/helper/properties/standing")["enum"]) == names.HELPER_STANDINGS
     assert set(names.REFERABLE_OUTCOMES) <= set(names.OUTCOMES) and names.FINAL_OUTCOMES <= set(names.OUTCOMES)
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import yaml
 
-from tests.personas import CONTACT_ORDER, LIKELY_FIT, LIKELY_FIT_ORDER, contact, likely_fit
+from actions import contact_form
+from tests.personas import CONTACT_ORDER, HELPER_CONTACT_ORDER, LIKELY_FIT, LIKELY_FIT_ORDER, contact, likely_fit
 from tests.servers import API_COMMAND, ROOT
 
 
@@ -28,8 +29,10 @@ def test_the_likely_fit_answers_the_trial_questions_in_the_trial_order() -> None
 
 
 def test_the_contact_answers_are_the_contact_steps() -> None:
-    assert CONTACT_ORDER[0] == "consent_contact" and set(contact("A", "a@example.org")) == set(CONTACT_ORDER)
-    assert set(CONTACT_ORDER[1:]) <= set(_contact_form_slots())
+    assert CONTACT_ORDER[0] == "consent_contact" and set(contact("A", "a@example.org")) == set(HELPER_CONTACT_ORDER)
+    assert set(CONTACT_ORDER) < set(HELPER_CONTACT_ORDER)
+    assert HELPER_CONTACT_ORDER == list(contact_form.CONTACT_QUESTIONS)
+    assert set(HELPER_CONTACT_ORDER[1:]) <= set(_contact_form_slots())
     answers = likely_fit("A Person", "a@example.org", age="70")
     assert answers["age"] == "70" and answers["contact_name"] == "A Person" and answers["red_flags"] == LIKELY_FIT["red_flags"]
 
