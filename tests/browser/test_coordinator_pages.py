@@ -17,6 +17,7 @@ from playwright.sync_api import Page, expect  # noqa: E402
 from tests.browser.conftest import Journey  # noqa: E402
 from tests.browser.helpers import (  # noqa: E402
     LIKELY_FIT,
+    Button,
     PatientChat,
     assert_accessible,
     log_in,
@@ -152,6 +153,44 @@ def test_a_coordinator_finds_the_referral_sees_every_criterion_and_moves_it_to_c
     expect(page.get_by_role("region", name="Notes")).to_contain_text("Prefers mornings")
     assert_accessible(page, "detail after changes")
     page.screenshot(path=str(screenshots / "coordinator-detail.png"), full_page=True)
+
+
+def test_a_helpers_referral_shows_the_patient_apart_from_the_helper(
+    browser: Any, new_page: Callable[..., Any], system: Servers, screenshots: Path
+) -> None:
+    # A helper chats at the patient page, says the person agrees, and names them (issue 13, I1).
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    chat_page = context.new_page()
+    problems: list[str] = []
+    watch(chat_page, problems)
+    chat_page.goto(system.api_url + "/")
+    chat = PatientChat(chat_page)
+    chat.start()
+    answers = {
+        **with_contact(LIKELY_FIT, name="Ines Helper", reach="ines.helper@example.org"),
+        "respondent": Button("For someone else"), "breastfeeding": "no", "answer_check": Button("Yes"),
+        "helper_agreement": Button("Yes, they agree"), "patient_name": "Bea Helped",
+        "helper_relationship": Button("Son or daughter"),
+    }
+    asked = chat.complete(answers)
+    assert asked[asked.index("consent_contact"):][:4] == ["consent_contact", "helper_agreement", "patient_name", "helper_relationship"]
+    context.close()
+    assert problems == []
+
+    page = new_page(width=1280, height=900)
+    log_in(page, system.api_url, COORDINATOR_EMAIL, COORDINATOR_PASSWORD)
+    find_referral(page, system.api_url, "Bea", "Bea Helped")
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name="Bea Helped", exact=True))
+    expect(row).to_contain_text("(helper: Ines Helper)")
+    page.get_by_role("link", name="Bea Helped", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Bea Helped")
+    contact = page.get_by_role("region", name="Contact")
+    for words in ("Bea Helped", "The patient knows and agrees to be contacted", "Ines Helper", "son or daughter",
+                  "ines.helper@example.org"):
+        expect(contact).to_contain_text(words)
+    assert "Bea" not in page.title() and "Ines" not in page.title()
+    assert_accessible(page, "detail of a helper's referral")
+    page.screenshot(path=str(screenshots / "coordinator-detail-helper.png"), full_page=False)
 
 
 def test_admin_pages_audit_log_and_statistics(
