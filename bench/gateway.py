@@ -31,6 +31,7 @@ from typing import Any, Callable, Optional
 
 from actions.criteria import load_trial
 from bench import outcomes, profile, understood
+from bench.cpu import CpuMeter
 from bench.load import MemorySampler, at_once, rss_now, turn_figures
 from bench.patients import (Pauses, Screen, baseline_conversation, screen_straight_to_rasa,
                             screen_through_gateway)
@@ -44,6 +45,7 @@ PAUSES = (2.0, 8.0)
 ROUNDS_NO_PAUSE = {1: 8, 10: 2, 50: 1}
 ROUNDS_PAUSED = {1: 2, 10: 1, 50: 1}
 QUICK = {1: 1, 3: 1}  # --quick: a smoke run of the harness itself
+COST = {1: 3, 10: 1}  # --cost: CPU per message, ours and the baseline, in a few minutes
 OUTCOME_WORKERS = 3  # personas scored three at a time (the outcome does not depend on it)
 BASELINE_DIR = ROOT / "results" / "bench" / "baseline"
 
@@ -55,10 +57,16 @@ def _log(message: str) -> None:
 def _levels(rounds: dict[int, int], run: Callable[[int, int], Screen], pids: dict[str, int]) -> list[dict[str, Any]]:
     rows = []
     for count, each in rounds.items():
-        with MemorySampler(pids) as memory:
+        with MemorySampler(pids) as memory, CpuMeter(pids) as cpu:
             row = at_once(count, each, run)
         row["peak_rss_mb"] = memory.peak()
+        # CPU per patient message (a turn is one message and its reply), per process and in all.
+        row["cpu_s"] = cpu.spent
+        row["cpu_ms_per_message"] = cpu.per_message_ms(row.get("turns", 0))
+        row["messages_per_s"] = row.get("turns", 0) / row["wall_s"] if row["wall_s"] else 0.0
         _log(f"  {count} at once: p50 {row.get('p50_ms', 0):.0f} ms, p95 {row.get('p95_ms', 0):.0f} ms, "
+             f"{row['messages_per_s']:.1f} messages/s, CPU {row['cpu_ms_per_message'].get('total', 0):.1f} ms/message "
+             f"({', '.join(f'{k} {v:.1f}' for k, v in row['cpu_ms_per_message'].items() if k != 'total')}), "
              f"{row['completed']}/{row['conversations']} completed, {row['retries_503']} retries")
         rows.append(row)
     return rows
@@ -86,7 +94,7 @@ def run_outcomes(servers: Servers, trial: Any, bank: Bank, count: int, typed_onl
 
 
 def run_ours(model: str, levels_no_pause: dict[int, int], levels_paused: dict[int, int], persona_count: int,
-             profile_at: Optional[int]) -> dict[str, Any]:
+             profile_at: Optional[int], direct: bool = True) -> dict[str, Any]:
     trial, bank = load_trial(), Bank.load()
     load_personas = generate(trial, 60, seed=7)  # another draw than the scored personas
     with tempfile.TemporaryDirectory(prefix="bench-gateway-") as tmp:
@@ -99,22 +107,25 @@ def run_ours(model: str, levels_no_pause: dict[int, int], levels_paused: dict[in
             screen_through_gateway(servers.api_url, trial, bank, load_personas[0], None)
             time.sleep(2)
             results: dict[str, Any] = {"memory_at_rest_mb": rss_now(pids)}
-            results["outcomes"] = run_outcomes(servers, trial, bank, persona_count)
-            results["outcomes_typed_only"] = run_outcomes(servers, trial, bank, persona_count, typed_only=True)
+            if persona_count:
+                results["outcomes"] = run_outcomes(servers, trial, bank, persona_count)
+                results["outcomes_typed_only"] = run_outcomes(servers, trial, bank, persona_count, typed_only=True)
 
             def gateway(pauses: Pauses) -> Callable[[int, int], Screen]:
                 return lambda i, r: screen_through_gateway(
                     servers.api_url, trial, bank, load_personas[(i * 7 + r) % len(load_personas)], pauses)
 
-            def direct(i: int, r: int) -> Screen:
+            def to_rasa(i: int, r: int) -> Screen:
                 return screen_straight_to_rasa(servers.url, trial, bank, load_personas[(i * 7 + r) % len(load_personas)], None)
 
             _log("load through the gateway, no pauses")
             results["gateway_no_pause"] = _levels(levels_no_pause, gateway(None), pids)
-            _log(f"load through the gateway, pauses of {PAUSES[0]:.0f}-{PAUSES[1]:.0f} s")
-            results["gateway_paused"] = _levels(levels_paused, gateway(PAUSES), pids)
-            _log("load straight to our Rasa server, no pauses")
-            results["rasa_direct_no_pause"] = _levels(levels_no_pause, direct, pids)
+            if levels_paused:
+                _log(f"load through the gateway, pauses of {PAUSES[0]:.0f}-{PAUSES[1]:.0f} s")
+                results["gateway_paused"] = _levels(levels_paused, gateway(PAUSES), pids)
+            if direct:
+                _log("load straight to our Rasa server, no pauses")
+                results["rasa_direct_no_pause"] = _levels(levels_no_pause, to_rasa, pids)
             if profile_at:
                 _log(f"profiling Rasa and the API while {profile_at} patients talk at once")
                 results["profile"] = profile.during(
@@ -157,8 +168,9 @@ def run_baseline(directory: Path, turns: int, levels_no_pause: dict[int, int], l
 
         _log(f"baseline (rasa init) over REST, {turns} turns per conversation, no pauses")
         results["no_pause"] = _levels(levels_no_pause, run(None), pids)
-        _log("baseline, with pauses")
-        results["paused"] = _levels(levels_paused, run(PAUSES), pids)
+        if levels_paused:
+            _log("baseline, with pauses")
+            results["paused"] = _levels(levels_paused, run(PAUSES), pids)
         return results
     finally:
         process.terminate()
@@ -172,6 +184,24 @@ def outcome_figures(ours: dict[str, Any]) -> dict[str, Any]:
     return {run: {k: ours[run].get(k) for k in keys} for run in ("outcomes", "outcomes_typed_only") if run in ours}
 
 
+def cost_comparison(model: str, baseline: Path, out: Path) -> None:
+    """Issue 14's A/B: CPU ms per patient message and messages/s, our stack against `rasa init`, one run."""
+    ours = run_ours(model, COST, {}, 0, None, direct=False)["gateway_no_pause"]
+    first = ours[0]
+    turns = max(1, round(first["turns"] / max(first["conversations"], 1)))
+    theirs = run_baseline(baseline, turns, COST, {})["no_pause"]
+    rows = []
+    for mine, base in zip(ours, theirs):
+        ratio = mine["cpu_ms_per_message"]["total"] / base["cpu_ms_per_message"]["total"]
+        rows.append({"at_once": mine["at_once"], "ours": mine, "baseline": base, "cpu_ratio": ratio})
+        _log(f"{mine['at_once']} at once: CPU per message {mine['cpu_ms_per_message']['total']:.1f} ms vs "
+             f"{base['cpu_ms_per_message']['total']:.1f} ms ({ratio:.2f}x); messages/s {mine['messages_per_s']:.1f} vs "
+             f"{base['messages_per_s']:.1f}; p95 {mine.get('p95_ms', 0):.0f} vs {base.get('p95_ms', 0):.0f} ms")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "rows": rows}, indent=2) + "\n")
+    _log(f"written {out}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model")
@@ -179,6 +209,8 @@ def main() -> None:
     parser.add_argument("--personas", type=int, default=72)
     parser.add_argument("--quick", action="store_true", help="tiny levels, 8 personas: checks the harness")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "bench_gateway.json")
+    parser.add_argument("--cost", action="store_true",
+                        help="only CPU per message and messages/s, ours and the baseline, no pauses (a few minutes)")
     parser.add_argument("--outcomes-only", action="store_true",
                         help="only the simulated patients, mixed and typed-only (a few minutes): print their figures")
     args = parser.parse_args()
@@ -193,6 +225,9 @@ def main() -> None:
                  f"{o['false_urgent_care']}, wrong not_eligible {o['wrong_not_eligible']}, wrong values {o['wrong_values']}, "
                  f"stalled {o['stalled']}, messages to outcome median {q['median']} max {q['max']}")
         _log(f"written {out}")
+        return
+    if args.cost:
+        cost_comparison(args.model or trained_model(), args.baseline, args.out.with_name("bench_cost_per_message.json"))
         return
     no_pause, paused = (QUICK, QUICK) if args.quick else (ROUNDS_NO_PAUSE, ROUNDS_PAUSED)
     persona_count = 8 if args.quick else args.personas

@@ -22,6 +22,10 @@ from sanic.response import HTTPResponse
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 
 from contract.typed_text import neutralise_text
+from nlu import rasa_overrides
+
+# The Rasa server loads this channel at start-up: the cheaper Rasa internals go in with it.
+rasa_overrides.install()
 
 logger = logging.getLogger(__name__)
 

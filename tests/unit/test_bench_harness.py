@@ -274,3 +274,31 @@ def test_the_first_run_clone_inherits_no_path_or_port_of_this_checkout() -> None
     # Settings, not paths or ports: the same for the clone (ENVIRONMENT: it is a local run too).
     harmless = {"RASA_TELEMETRY_ENABLED", "TF_CPP_MIN_LOG_LEVEL", "SANIC_HOST", "ENVIRONMENT"}
     assert exported and set(exported) - harmless <= cost.INHERITED
+
+
+def test_the_cpu_meter_counts_a_busy_process_tree_and_not_an_idle_one() -> None:
+    import subprocess
+    import sys
+    import time
+
+    from bench.cpu import CpuMeter, tree_cpu_s
+
+    # A parent that starts a child burning about 0.4 s of CPU, and a process that only sleeps.
+    burner = "import time\nend = time.process_time() + 0.4\nwhile time.process_time() < end: pass\ntime.sleep(5)"
+    parent = subprocess.Popen([sys.executable, "-c", f"import subprocess, sys; subprocess.run([sys.executable, '-c', {burner!r}])"])
+    idle = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(5)"])
+    try:
+        time.sleep(0.3)  # both started (interpreter start-up is before the meter)
+        with CpuMeter({"busy": parent.pid, "idle": idle.pid}) as meter:
+            time.sleep(1.5)
+        assert meter.spent["busy"] >= 0.25, meter.spent
+        assert meter.spent["idle"] < 0.1, meter.spent
+        per = meter.per_message_ms(10)
+        assert per["total"] == pytest.approx((meter.spent["busy"] + meter.spent["idle"]) * 100)
+        assert meter.per_message_ms(0) == {}
+    finally:
+        parent.kill()
+        idle.kill()
+        parent.wait()
+        idle.wait()
+    assert tree_cpu_s(parent.pid) == 0.0, "an exited process has no CPU to read"

@@ -1,0 +1,95 @@
+"""Two small overrides of Rasa 3.6.21 internals that cost most of a patient message's CPU.
+
+Each replaces one method with code that gives the same result, and caches
+what Rasa recomputes on every call (issue 14's profile):
+
+- `RemoteAction._validate_action_result` calls `jsonschema.validate`, which
+  checks the schema against its meta-schema and builds a new validator for
+  every action-server reply (tens of ms each). Here the schema is checked and
+  the validator built once; the reply is checked with the same validator
+  class, the same best_match error and the same message.
+- `Event.resolve_by_type` walks every Event subclass (with `inspect.isabstract`
+  on each) for every event it deserialises, and Rasa deserialises every event
+  of the conversation from the tracker store on every turn. Here the
+  type-name-to-class map is kept, and rebuilt by Rasa's own walk on a miss,
+  so an Event class imported later is still found.
+
+They are tied to the exact Rasa pin: on any other version nothing is replaced
+and Rasa's own code runs (a newer Rasa may have fixed or changed these). They
+are installed when the Rasa server loads our input channel (nlu/channel.py),
+the one way into the server.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Any, Dict, Optional, Text, Type
+
+import rasa
+import rasa.shared.utils.common
+from jsonschema.exceptions import best_match
+from jsonschema.protocols import Validator
+from jsonschema.validators import validator_for
+from rasa.core.actions.action import RemoteAction
+from rasa.shared.constants import DOCS_BASE_URL
+from rasa.shared.core.events import Event
+
+logger = logging.getLogger(__name__)
+
+# The Rasa version whose methods these replace (requirements/rasa.lock.txt).
+RASA_PIN = "3.6.21"
+RASAS_VALIDATE = RemoteAction._validate_action_result
+RASAS_RESOLVE = Event.resolve_by_type
+
+
+@lru_cache(maxsize=1)
+def reply_validator() -> Validator:
+    schema = RemoteAction.action_response_format_spec()
+    cls = validator_for(schema)
+    cls.check_schema(schema)  # what jsonschema.validate does on every call, done once
+    return cls(schema)
+
+
+def validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool:
+    """Rasa's method body with the validator built once: True, or the same ValidationError."""
+    error = best_match(reply_validator().iter_errors(result))
+    if error is None:
+        return True
+    error.message += (
+        f". Failed to validate Action server response from API, "
+        f"make sure your response from the Action endpoint is valid. "
+        f"For more information about the format visit "
+        f"{DOCS_BASE_URL}/custom-actions"
+    )
+    raise error
+
+
+# type_name -> the first Event subclass Rasa's walk finds with that name.
+EVENT_TYPES: dict[str, Type[Event]] = {}
+
+
+def resolve_by_type(type_name: Text, default: Optional[Type[Event]] = None) -> Optional[Type[Event]]:
+    """Rasa's Event.resolve_by_type, with the walk over the subclasses done once (again on a miss)."""
+    found = EVENT_TYPES.get(type_name)
+    if found is None:
+        for cls in rasa.shared.utils.common.all_subclasses(Event):
+            EVENT_TYPES.setdefault(cls.type_name, cls)
+        found = EVENT_TYPES.get(type_name)
+    if found is not None:
+        return found
+    if type_name == "topic":
+        return None  # Rasa's backwards compatibility for old TopicSet events
+    if default is not None:
+        return default
+    raise ValueError(f"Unknown event name '{type_name}'.")
+
+
+def install(version: str = rasa.__version__) -> bool:
+    """Put the overrides in place on the pinned Rasa only (else Rasa's own code); whether they were."""
+    pinned = version == RASA_PIN
+    if not pinned:
+        logger.warning("Rasa %s is not %s: its own action-reply check and event lookup are kept", version, RASA_PIN)
+    RemoteAction._validate_action_result = validate_action_result if pinned else RASAS_VALIDATE  # type: ignore[method-assign]
+    Event.resolve_by_type = staticmethod(resolve_by_type if pinned else RASAS_RESOLVE)  # type: ignore[method-assign,assignment]
+    return pinned
