@@ -45,7 +45,7 @@ PAUSES = (2.0, 8.0)
 ROUNDS_NO_PAUSE = {1: 8, 10: 2, 50: 1}
 ROUNDS_PAUSED = {1: 2, 10: 1, 50: 1}
 QUICK = {1: 1, 3: 1}  # --quick: a smoke run of the harness itself
-COST = {1: 3, 10: 1}  # --cost: CPU per message, ours and the baseline, in a few minutes
+COST = {1: 5, 10: 2}  # --cost: CPU per message, ours and the baseline, in about five minutes
 OUTCOME_WORKERS = 3  # personas scored three at a time (the outcome does not depend on it)
 BASELINE_DIR = ROOT / "results" / "bench" / "baseline"
 

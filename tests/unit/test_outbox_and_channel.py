@@ -131,6 +131,42 @@ def test_only_buttons_since_the_last_user_message_are_offered() -> None:
     assert offered_payloads(events) == ['/choose{"choice": "yes"}']
 
 
+async def test_the_short_read_of_the_sql_store_offers_what_the_whole_tracker_offers(tmp_path: Path) -> None:
+    # Issue 14: the channel reads only the bot events after the last user message, not the
+    # whole conversation; on a real SQL tracker store it must offer exactly the same buttons.
+    from rasa.core.tracker_store import AwaitableTrackerStore, FailSafeTrackerStore, SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from nlu.channel import bot_events_since_user, sql_store
+
+    store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.sqlite"))
+    wrapped = AwaitableTrackerStore(FailSafeTrackerStore(store))
+    assert sql_store(wrapped) is store and sql_store(object()) is None
+
+    def bot(*titles: str) -> BotUttered:
+        return BotUttered("q", {"buttons": [{"title": t, "payload": f'/choose{{"choice": "{t}"}}'} for t in titles]})
+
+    tracker = DialogueStateTracker("patient-1", [])
+    steps = [
+        [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")],
+        [bot("Old")], [UserUttered("hi", {"intent": {"name": "greet"}})], [bot("Yes", "No"), bot(), bot("Not sure")],
+        [UserUttered("yes", {"intent": {"name": "affirm"}}), bot("Morning"), ActionExecuted("action_listen")],
+        [SessionStarted(), bot("For myself")],
+    ]
+    for events in steps:
+        for event in events:
+            tracker.update(event)
+        await store.save(tracker)
+        whole = await store.retrieve("patient-1")
+        assert whole is not None
+        expected = offered_buttons([e.as_dict() for e in whole.events])
+        assert offered_buttons(bot_events_since_user(store, "patient-1")) == expected
+    assert [b["title"] for b in expected] == ["For myself"], "a new session offers only its own buttons"
+    assert bot_events_since_user(store, "nobody") == []
+
+
 def test_a_typed_button_title_is_that_button_and_nothing_else_is() -> None:
     events = [{"event": "bot", "data": {"buttons": [
         {"title": "Does all usual activities, with no limits", "payload": '/choose{"choice": "0"}'},
