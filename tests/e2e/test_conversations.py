@@ -271,3 +271,15 @@ def test_the_same_day_signs_are_asked_once_after_the_pain_score_and_yes_gets_the
     chat.click("Yes")
     assert any("call your cancer care team today" in t for t in chat.texts())
     assert chat.asks == "cord_compression_told" and chat.outcome is None, "the screening goes on"
+
+
+def test_rasa_keeps_the_conversation_in_our_sql_tracker_store(servers: Servers) -> None:
+    # Issue 14: endpoints.yml names nlu.tracker_store.IncrementalSQLTrackerStore. Were it not
+    # found, Rasa would warn and keep conversations in memory only: a restart would lose them.
+    chat = Chat(servers.url)
+    chat.say("hi")
+    chat.click("For myself")
+    with sqlite3.connect(servers.data_dir / "tracker.sqlite") as db:
+        stored = db.execute("SELECT count(*) FROM events WHERE sender_id = ?", (chat.sender,)).fetchone()[0]
+    assert stored > 3
+    assert "InMemoryTrackerStore" not in servers.logs()

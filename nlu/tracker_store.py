@@ -1,0 +1,100 @@
+"""Rasa's SQL tracker store, reading only the events stored since it last read a conversation.
+
+Rasa's SQLTrackerStore reads every event of the conversation's session from the
+database on every patient message (an ORM object per row), so a message costs
+more the longer the conversation: a sixth of Rasa's CPU at the end of a
+screening (issue 14's profile). This store keeps, per conversation it served
+recently, the stored rows of the session (their JSON text, as Rasa stored
+it) with the highest id and the number of rows, and on the next read asks the
+database only for those two numbers and for the rows after that id. Each read
+still parses fresh events from the JSON, exactly as Rasa does.
+
+Whatever changed behind its back is seen: another Rasa replica's events (the
+count and id move together: the new rows are read), the API deleting a
+conversation for retention or withdrawal (the numbers no longer match: a full
+read, which finds nothing), a new session (a full read with Rasa's own query).
+What it keeps in memory is bounded (MAX_CONVERSATIONS) and forgotten after
+KEEP_SECONDS without a message, so a deleted conversation does not linger.
+
+Configured in bot/endpoints.yml and bot/endpoints.replicas.yml as
+`type: nlu.tracker_store.IncrementalSQLTrackerStore`; the table is Rasa's own.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, List, Optional, Text
+
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import SessionStarted
+from rasa.shared.core.trackers import DialogueStateTracker
+
+# Conversations kept, least recently used dropped first (a screening's rows are ~0.3 MB).
+MAX_CONVERSATIONS = 100
+# A conversation idle this long is forgotten (the gateway's chat sessions end sooner).
+KEEP_SECONDS = 15 * 60
+
+
+@dataclass
+class KnownRows:
+    last_id: int
+    count: int  # rows of the sender in all sessions: a deletion changes it
+    session_rows: List[Text]  # JSON of the current session's events, in id order
+    used_at: float
+
+
+class IncrementalSQLTrackerStore(SQLTrackerStore):
+    """SQLTrackerStore whose reads of the current session fetch only the rows added since the last read."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.known: "OrderedDict[Text, KnownRows]" = OrderedDict()
+
+    def _forget_idle(self, now: float) -> None:
+        while self.known and (
+            len(self.known) > MAX_CONVERSATIONS or now - next(iter(self.known.values())).used_at > KEEP_SECONDS
+        ):
+            self.known.popitem(last=False)
+
+    def _session_rows(self, session: Any, sender_id: Text) -> List[Text]:
+        event = self.SQLEvent
+        last_id, count = (
+            session.query(sa.func.max(event.id), sa.func.count(event.id)).filter(event.sender_id == sender_id).one()
+        )
+        known = self.known.pop(sender_id, None)
+        rows: Optional[List[Text]] = None
+        if known is not None and last_id is not None and last_id >= known.last_id:
+            new = (
+                session.query(event.type_name, event.data)
+                .filter(event.sender_id == sender_id, event.id > known.last_id)
+                .order_by(event.id)
+                .all()
+            )
+            # Only appended rows, and no new session: the kept rows plus the new ones.
+            if known.count + len(new) == count and all(t != SessionStarted.type_name for t, _ in new):
+                rows = known.session_rows + [data for _, data in new]
+        if rows is None:  # first read, a deletion or a new session: Rasa's own query
+            rows = [
+                found.data
+                for found in self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
+            ]
+        now = time.monotonic()
+        if last_id is not None:
+            self.known[sender_id] = KnownRows(last_id, count, rows, now)
+        self._forget_idle(now)
+        return rows
+
+    async def _retrieve(
+        self, sender_id: Text, fetch_events_from_all_sessions: bool
+    ) -> Optional[DialogueStateTracker]:
+        if fetch_events_from_all_sessions:
+            return await super()._retrieve(sender_id, fetch_events_from_all_sessions)
+        with self.session_scope() as session:
+            events = [json.loads(data) for data in self._session_rows(session, sender_id)]
+        if self.domain and events:
+            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        return None

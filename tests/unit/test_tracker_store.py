@@ -1,0 +1,111 @@
+"""Issue 14: the incremental SQL tracker store reads what Rasa's own SQL store reads.
+
+Each step changes the stored conversation the way the real system does (this
+server saving, another replica saving, the API deleting a conversation, a new
+session) and the incremental store's tracker must equal a fresh Rasa
+SQLTrackerStore's read of the same table.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from nlu import tracker_store
+from nlu.tracker_store import IncrementalSQLTrackerStore
+
+DOMAIN = Domain.from_dict({"slots": {"age": {"type": "any", "mappings": [{"type": "custom"}]}}})
+
+
+def _user(text: str) -> UserUttered:
+    return UserUttered(text, {"intent": {"name": "inform"}, "entities": []})
+
+
+def _same(store: IncrementalSQLTrackerStore, rasas: SQLTrackerStore, sender: str) -> DialogueStateTracker | None:
+    import asyncio
+
+    mine, theirs = asyncio.run(store.retrieve(sender)), asyncio.run(rasas.retrieve(sender))
+    assert (mine is None) == (theirs is None)
+    if mine is not None and theirs is not None:
+        assert [e.as_dict() for e in mine.events] == [e.as_dict() for e in theirs.events]
+        assert mine.current_slot_values() == theirs.current_slot_values()
+    return mine
+
+
+def test_reads_equal_rasas_own_through_saves_replicas_deletions_and_sessions(tmp_path: Path) -> None:
+    import asyncio
+
+    db = str(tmp_path / "tracker.sqlite")
+    store = IncrementalSQLTrackerStore(DOMAIN, dialect="sqlite", db=db)
+    replica = IncrementalSQLTrackerStore(DOMAIN, dialect="sqlite", db=db)
+    rasas = SQLTrackerStore(DOMAIN, dialect="sqlite", db=db)
+    assert _same(store, rasas, "p1") is None
+
+    tracker = DialogueStateTracker.from_events("p1", [ActionExecuted("action_session_start"), SessionStarted(),
+                                                      ActionExecuted("action_listen")], DOMAIN.slots)
+    asyncio.run(store.save(tracker))
+    _same(store, rasas, "p1")
+    for turn in range(3):
+        tracker.update(_user(f"answer {turn}"))
+        tracker.update(SlotSet("age", 60 + turn))
+        tracker.update(BotUttered(f"question {turn}"))
+        asyncio.run(store.save(tracker))
+        read = _same(store, rasas, "p1")
+        assert read is not None and read.get_slot("age") == 60 + turn
+
+    # Another replica answers the next message: its rows are read too.
+    served = asyncio.run(replica.retrieve("p1"))
+    assert served is not None
+    served.update(_user("from the other replica"))
+    served.update(SlotSet("age", 70))
+    asyncio.run(replica.save(served))
+    read = _same(store, rasas, "p1")
+    assert read is not None and read.get_slot("age") == 70 and read.latest_message.text == "from the other replica"
+
+    # A new session: only its events, as Rasa reads them.
+    read.update(ActionExecuted("action_session_start"))
+    read.update(SessionStarted())
+    read.update(ActionExecuted("action_listen"))
+    asyncio.run(store.save(read))
+    after = _same(store, rasas, "p1")
+    assert after is not None and after.get_slot("age") is None
+
+    # The API deletes the conversation (retention or withdrawal): nothing is read back from memory.
+    engine = sa.create_engine(f"sqlite:///{db}")
+    with engine.begin() as connection:
+        connection.execute(sa.text("DELETE FROM events WHERE sender_id = 'p1'"))
+    engine.dispose()
+    assert _same(store, rasas, "p1") is None
+    assert "p1" not in store.known
+
+
+def test_reads_only_the_new_rows_and_keeps_little(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    store = IncrementalSQLTrackerStore(DOMAIN, dialect="sqlite", db=str(tmp_path / "t.sqlite"))
+    tracker = DialogueStateTracker.from_events("p2", [ActionExecuted("action_listen")], DOMAIN.slots)
+    for turn in range(5):
+        tracker.update(_user(f"answer {turn}"))
+        asyncio.run(store.save(tracker))
+        asyncio.run(store.retrieve("p2"))
+    full_reads = []
+    original = store._event_query
+    monkeypatch.setattr(store, "_event_query", lambda *a, **k: full_reads.append(1) or original(*a, **k))
+    tracker.update(_user("one more"))
+    asyncio.run(store.save(tracker))  # Rasa's save counts with its own query (once)
+    asyncio.run(store.retrieve("p2"))
+    assert full_reads == [1], "the read after a save fetched only the new row"
+
+    monkeypatch.setattr(tracker_store, "MAX_CONVERSATIONS", 2)
+    for sender in ("a", "b", "c"):
+        asyncio.run(store.save(DialogueStateTracker.from_events(sender, [_user("hi")], DOMAIN.slots)))
+        asyncio.run(store.retrieve(sender))
+    assert list(store.known) == ["b", "c"]
+    monkeypatch.setattr(tracker_store, "KEEP_SECONDS", -1)
+    asyncio.run(store.retrieve("c"))
+    assert list(store.known) == []
