@@ -127,9 +127,9 @@ def run_ours(model: str, levels_no_pause: dict[int, int], levels_paused: dict[in
                 _log("load straight to our Rasa server, no pauses")
                 results["rasa_direct_no_pause"] = _levels(levels_no_pause, to_rasa, pids)
             if profile_at:
-                _log(f"profiling Rasa and the API while {profile_at} patients talk at once")
+                _log(f"profiling every process while {profile_at} patients talk at once")
                 results["profile"] = profile.during(
-                    {"rasa": pids["rasa"], "api": pids["api"], "actions": pids["actions"]},
+                    {name: pids[name] for name in ("rasa", "actions", "api", "delivery") if name in pids},
                     lambda: at_once(profile_at, 1, gateway(None)),
                 )
             results["memory_after_mb"] = rss_now(pids)

@@ -277,6 +277,27 @@ LOAD_HEADER = ("At once", "Screens", "Turns", "p50 ms", "p95 ms", "p99 ms", "Fai
                "Done per min", "p50 vs baseline", "p95 vs baseline")
 
 
+CPU_PROCESSES = ("rasa", "actions", "api", "delivery")
+CPU_HEADER = ("At once", *(f"{p} ms" for p in CPU_PROCESSES), "whole stack ms", "`rasa init` ms", "CPU vs baseline",
+              "messages/s ours", "messages/s `rasa init`", "messages/s vs baseline")
+
+
+def _cpu_rows(rows: Sequence[dict[str, Any]], base: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """CPU ms per patient message by process (from /proc, bench/cpu.py) and messages/s, next to the baseline's."""
+    by_level = {r["at_once"]: r for r in base}
+    out = []
+    for r in rows:
+        cpu = r.get("cpu_ms_per_message") or {}
+        if not cpu:
+            continue
+        b = by_level.get(r["at_once"]) or {}
+        b_cpu = (b.get("cpu_ms_per_message") or {}).get("total")
+        out.append((r["at_once"], *(num(cpu.get(p), ".1f") for p in CPU_PROCESSES), num(cpu.get("total"), ".1f"),
+                    num(b_cpu, ".1f"), ratio(cpu.get("total"), b_cpu), num(r.get("messages_per_s"), ".1f"),
+                    num(b.get("messages_per_s"), ".1f"), ratio(r.get("messages_per_s"), b.get("messages_per_s"))))
+    return out
+
+
 def _speed(data: dict[str, Any], plots: dict[str, str]) -> list[str]:
     conv = data.get("conversations") or {}
     ours, base = conv.get("ours") or {}, conv.get("baseline") or {}
@@ -297,6 +318,12 @@ def _speed(data: dict[str, Any], plots: dict[str, str]) -> list[str]:
     for key, title in (("no_pause", "Baseline `rasa init` bot over REST, no pauses"), ("paused", "Baseline, with pauses")):
         if base.get(key):
             lines += [f"**{title}**", "", table(LOAD_HEADER[:9], [r[:9] for r in _load_rows(base[key])]), ""]
+    cpu_rows = _cpu_rows(ours.get("gateway_no_pause") or [], base.get("no_pause") or [])
+    if cpu_rows:
+        lines += ["**CPU per patient message** (user + system time of each process and its children, read from /proc before "
+                  "and after each load, divided by the messages answered; it moves much less with a busy machine than "
+                  "latency does). Ours through the gateway without pauses, next to the `rasa init` bot's over the same run:", "",
+                  table(CPU_HEADER, cpu_rows), ""]
     if conv.get("errors", {}).get("baseline"):
         lines += [f"Baseline not measured: {conv['errors']['baseline']}", ""]
     if "latency" in plots:
@@ -313,7 +340,7 @@ def _profile(profile: dict[str, Any]) -> list[str]:
     load = profile.get("load") or {}
     lines = [f"**Where the time goes** (py-spy, {profile.get('rate_hz')} samples/s of busy threads, while {load.get('at_once')} "
              "patients talked at once without pauses; shares of each process's busy samples):", ""]
-    for name in ("rasa", "actions", "api"):
+    for name in ("rasa", "actions", "api", "delivery"):
         summary = profile.get(name) or {}
         if summary.get("samples"):
             areas = ", ".join(f"{area} {share * 100:.0f} %" for area, share in list(summary["by_area"].items())[:5])

@@ -250,6 +250,13 @@ def test_report_renders_every_part_and_survives_missing_ones(tmp_path: Path) -> 
     assert "Training cold / cached | 200 s / 50 s" in page
     assert "| Sent to urgent care without a red flag | 0 | 0 | 0 |" in page  # the typed-only table (issue 10)
     assert (tmp_path / "benchmarks" / "latency.png").exists() and (tmp_path / "benchmarks" / "criteria.png").exists()
+    assert "CPU per patient message" not in page, "no CPU figures measured: no CPU table"
+    # Issue 14: CPU per message by process, next to the baseline's, and messages/s.
+    data["conversations"]["ours"]["gateway_no_pause"] = [{**level, "messages_per_s": 3.0, "cpu_ms_per_message": {
+        "rasa": 60.0, "actions": 9.0, "api": 11.0, "delivery": 0.0, "total": 80.0}}]
+    data["conversations"]["baseline"]["no_pause"] = [{**level, "messages_per_s": 6.0, "cpu_ms_per_message": {"rasa": 50.0, "total": 50.0}}]
+    page = report.render(data, tmp_path)
+    assert "| 1 | 60.0 | 9.0 | 11.0 | 0.0 | 80.0 | 50.0 | 1.6× | 3.0 | 6.0 | 0.5× |" in page
     empty = report.render({"machine": data["machine"]}, tmp_path / "empty")
     assert "Not measured in this run" in empty
     json.dumps(data)  # the merged JSON is plain data
@@ -283,15 +290,22 @@ def test_the_cpu_meter_counts_a_busy_process_tree_and_not_an_idle_one() -> None:
 
     from bench.cpu import CpuMeter, tree_cpu_s
 
-    # A parent that starts a child burning about 0.4 s of CPU, and a process that only sleeps.
-    burner = "import time\nend = time.process_time() + 0.4\nwhile time.process_time() < end: pass\ntime.sleep(5)"
-    parent = subprocess.Popen([sys.executable, "-c", f"import subprocess, sys; subprocess.run([sys.executable, '-c', {burner!r}])"])
-    idle = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(5)"])
+    # A parent that, when told, runs a child burning 0.4 s of CPU and says when it is done
+    # (the child's time then counts in the parent's cutime); and a process that only sleeps.
+    burner = "import time\nend = time.process_time() + 0.4\nwhile time.process_time() < end: pass"
+    parent = subprocess.Popen(
+        [sys.executable, "-c", "import subprocess, sys, time\nsys.stdin.readline()\n"
+         f"subprocess.run([sys.executable, '-c', {burner!r}])\nprint('done', flush=True)\ntime.sleep(30)"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    idle = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
-        time.sleep(0.3)  # both started (interpreter start-up is before the meter)
+        time.sleep(1)  # both interpreters started before the meter
         with CpuMeter({"busy": parent.pid, "idle": idle.pid}) as meter:
-            time.sleep(1.5)
-        assert meter.spent["busy"] >= 0.25, meter.spent
+            assert parent.stdin is not None and parent.stdout is not None
+            parent.stdin.write("go\n")
+            parent.stdin.flush()
+            assert parent.stdout.readline().strip() == "done"
+        assert meter.spent["busy"] >= 0.4, meter.spent
         assert meter.spent["idle"] < 0.1, meter.spent
         per = meter.per_message_ms(10)
         assert per["total"] == pytest.approx((meter.spent["busy"] + meter.spent["idle"]) * 100)
