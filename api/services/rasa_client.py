@@ -17,12 +17,22 @@ profile under load (`make bench`) found that work taking over half of the
 API's time, so it is built once and shared (it is not tied to a loop). Tests
 replace the dependency with a `RasaClient` on an `httpx.MockTransport` (or a
 real socket that never answers).
+
+Several Rasa servers (replicas sharing the tracker store and the Redis lock
+store, bot/endpoints.replicas.yml) are listed in RASA_URL separated by commas.
+Each conversation goes to one of them, chosen from its id the same way in
+every API process, so a replica's recent reads of it stay useful
+(nlu/tracker_store.py); any replica could serve it, so when the chosen one
+refuses the connection (down, restarting) the next one in the list is tried.
+Nothing else is retried: a turn that timed out may still be running.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import ssl
+from collections.abc import Sequence
 from functools import cache
 from typing import Annotated, Any
 
@@ -52,13 +62,34 @@ class RasaUnavailable(Exception):
         self.kind = kind
 
 
+def base_urls(setting: str | Sequence[str]) -> list[str]:
+    """RASA_URL as a list: one URL, or several separated by commas."""
+    parts = setting.split(",") if isinstance(setting, str) else list(setting)
+    urls = [part.strip().rstrip("/") for part in parts if part.strip()]
+    if not urls:
+        raise ValueError("RASA_URL names no Rasa server")
+    return urls
+
+
 class RasaClient:
     def __init__(
-        self, base_url: str, timeout_s: float, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        base_url: str | Sequence[str],
+        timeout_s: float,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self.url = base_url.rstrip("/") + WEBHOOK_PATH
+        self.urls = [url + WEBHOOK_PATH for url in base_urls(base_url)]
+        self.url = self.urls[0]
         self.timeout_s = min(max(float(timeout_s), 0.001), MAX_TIMEOUT_S)
         self._transport = transport
+
+    def urls_for(self, conversation_id: str) -> list[str]:
+        """The servers to try for this conversation: its own first, then the others in turn."""
+        # sha256, not hash(): the same choice in every API process and after a restart.
+        first = int.from_bytes(hashlib.sha256(conversation_id.encode()).digest()[:8], "big") % len(
+            self.urls
+        )
+        return self.urls[first:] + self.urls[:first]
 
     async def send(
         self,
@@ -92,7 +123,7 @@ class RasaClient:
                     trust_env=False,  # never through an HTTP proxy from the environment
                     verify=tls_context(),
                 ) as client:
-                    response = await client.post(self.url, json=body)
+                    response = await self._post(client, conversation_id, body)
         except (TimeoutError, httpx.TimeoutException):
             raise RasaUnavailable("timeout") from None
         except httpx.HTTPError as error:
@@ -108,6 +139,18 @@ class RasaClient:
         if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
             raise RasaUnavailable("answer is not a list of messages")
         return data
+
+    async def _post(
+        self, client: httpx.AsyncClient, conversation_id: str, body: dict[str, str]
+    ) -> httpx.Response:
+        """POST to the conversation's server; on a refused connection, to the next one."""
+        order = self.urls_for(conversation_id)
+        for url in order[:-1]:
+            try:
+                return await client.post(url, json=body)
+            except httpx.ConnectError:
+                continue  # nothing reached that server: another replica serves the turn
+        return await client.post(order[-1], json=body)
 
 
 def get_rasa_client(settings: Annotated[Settings, Depends(get_settings)]) -> RasaClient:
