@@ -247,3 +247,14 @@ def log_in(page: Page, base_url: str, email: str, password: str) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(re.compile(r"/staff/referrals"))
+
+
+def chat_in_new_context(browser: Any, base_url: str, problems: list[str], **options: Any) -> tuple[Any, PatientChat]:
+    """A fresh browser context at the patient page (1280 x 900), its errors watched, the chat started."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, **options)
+    page = context.new_page()
+    watch(page, problems)
+    page.goto(base_url + "/")
+    chat = PatientChat(page)
+    chat.start()
+    return context, chat

@@ -18,8 +18,8 @@ from tests.browser.conftest import Journey  # noqa: E402
 from tests.browser.helpers import (  # noqa: E402
     LIKELY_FIT,
     Button,
-    PatientChat,
     assert_accessible,
+    chat_in_new_context,
     log_in,
     watch,
     with_contact,
@@ -159,13 +159,8 @@ def test_a_helpers_referral_shows_the_patient_apart_from_the_helper(
     browser: Any, new_page: Callable[..., Any], system: Servers, screenshots: Path
 ) -> None:
     # A helper chats at the patient page, says the person agrees, and names them (issue 13, I1).
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    chat_page = context.new_page()
     problems: list[str] = []
-    watch(chat_page, problems)
-    chat_page.goto(system.api_url + "/")
-    chat = PatientChat(chat_page)
-    chat.start()
+    context, chat = chat_in_new_context(browser, system.api_url, problems)
     answers = {
         **with_contact(LIKELY_FIT, name="Ines Helper", reach="ines.helper@example.org"),
         "respondent": Button("For someone else"), "breastfeeding": "no", "answer_check": Button("Yes"),
@@ -224,13 +219,9 @@ def test_admin_pages_audit_log_and_statistics(
 @pytest.fixture(scope="module")
 def xss_referral(browser: Any, system: Servers) -> Iterator[str]:
     """A patient whose name and best time are HTML; the widget itself must show them as text."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
-    page = context.new_page()
     problems: list[str] = []
-    watch(page, problems)
-    page.goto(system.api_url + "/")
-    chat = PatientChat(page)
-    chat.start()
+    context, chat = chat_in_new_context(browser, system.api_url, problems, bypass_csp=True)
+    page = chat.page
     chat.complete(with_contact(LIKELY_FIT, name=XSS_NAME, reach="xss.test@example.org", time=XSS_TIME))
     said = chat.widget.locator(".psc-user p").all_inner_texts()
     assert XSS_NAME in said
