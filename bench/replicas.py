@@ -30,8 +30,8 @@ from typing import Any
 import psycopg
 
 from actions.criteria import load_trial
-from bench.cpu import CpuMeter
-from bench.load import MemorySampler, at_once, rss_now
+from bench.gateway import _levels
+from bench.load import rss_now
 from bench.patients import screen_through_gateway
 from bench.personas import Bank, generate
 from tests.servers import ROOT, Servers, trained_model
@@ -76,19 +76,10 @@ def one_setup(model: str, processes: int) -> dict[str, Any]:
                 for index in range(processes * 2):  # warm every Rasa (TensorFlow traces its graphs on first use)
                     screen_through_gateway(servers.api_url, trial, bank, personas[index], None)
                 time.sleep(2)
-                result: dict[str, Any] = {"rasa_processes": processes, "memory_at_rest_mb": rss_now(pids), "levels": []}
-                for count, each in LEVELS.items():
-                    with MemorySampler(pids) as memory, CpuMeter(pids) as cpu:
-                        row = at_once(count, each, lambda i, r: screen_through_gateway(
-                            servers.api_url, trial, bank, personas[(i * 7 + r) % len(personas)], None))
-                    row["peak_rss_mb"] = memory.peak()
-                    row["messages_per_s"] = row.get("turns", 0) / row["wall_s"] if row["wall_s"] else 0.0
-                    row["cpu_ms_per_message"] = cpu.per_message_ms(row.get("turns", 0))
-                    _log(f"{processes} Rasa, {count} at once: {row['messages_per_s']:.1f} messages/s, p50 "
-                         f"{row.get('p50_ms', 0):.0f} ms, p95 {row.get('p95_ms', 0):.0f} ms, CPU "
-                         f"{row['cpu_ms_per_message'].get('total', 0):.1f} ms/message, "
-                         f"{row['completed']}/{row['conversations']} completed, {row['retries_503']} re-sends")
-                    result["levels"].append(row)
+                result: dict[str, Any] = {"rasa_processes": processes, "memory_at_rest_mb": rss_now(pids)}
+                # The same load levels and figures as bench.gateway's (CPU, memory, messages/s).
+                result["levels"] = _levels(LEVELS, lambda i, r: screen_through_gateway(
+                    servers.api_url, trial, bank, personas[(i * 7 + r) % len(personas)], None), pids)
                 return result
             finally:
                 servers.stop()
