@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
+from starlette.concurrency import run_in_threadpool
 
 from api.core.config import get_settings
 from contract.private_files import private_file
@@ -64,9 +65,24 @@ def get_sessionmaker() -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(), expire_on_commit=False)
 
 
-def get_session() -> Iterator[Session]:
-    with get_sessionmaker()() as session:
+async def get_session() -> AsyncIterator[Session]:
+    """One Session per request.
+
+    An async dependency, so FastAPI does not hop to a worker thread to open
+    and again to close it (a sync generator dependency costs two thread hops
+    per request, a measurable share of a chat message's CPU: issue 14).
+    Opening a Session does no I/O. Closing one does I/O only when a
+    transaction is still open (its rollback): that is done in a worker
+    thread, so a slow database still never blocks the event loop.
+    """
+    session = get_sessionmaker()()
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 def migrate(url: str | None = None) -> None:

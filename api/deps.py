@@ -19,8 +19,16 @@ from api.core.security import same, token_hash
 from api.db import get_session
 from api.models import Coordinator, CoordinatorSession
 
+
+async def request_settings() -> Settings:
+    """The settings as a request dependency. Async on purpose: FastAPI runs a
+    plain `def` dependency in a worker thread, a hop that costs more than
+    reading a cached object (issue 14). Tests override this one."""
+    return get_settings()
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SettingsDep = Annotated[Settings, Depends(request_settings)]
 
 COORDINATOR_COOKIE = "coordinator_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -83,8 +91,8 @@ def require_admin(request: Request, session: SessionDep, settings: SettingsDep) 
     return coordinator
 
 
-def public() -> None:
-    """Marks a route as open to anyone (chat, health, login)."""
+async def public() -> None:
+    """Marks a route as open to anyone (chat, health, login). Async: no worker-thread hop."""
 
 
 CurrentCoordinator = Annotated[Coordinator, Depends(require_coordinator)]

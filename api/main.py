@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -17,6 +18,7 @@ from api.deps import public
 from api.retention_task import retention_lifespan
 from api.routes import admin, auth, chat, coordinators, referrals
 from api.schemas import ContractBroken
+from api.services.rasa_client import close_rasa_connections
 from api.web import EmbedCORS, dead_letter_pages, embed_origins, pages, staff
 
 logger = logging.getLogger("api.errors")
@@ -50,6 +52,16 @@ def _add_docs(app: FastAPI) -> None:
         return get_redoc_html(openapi_url="/openapi.json", title=f"{app.title} (local run)")
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The retention schedule while the app serves; the kept-alive connections to Rasa closed after."""
+    async with retention_lifespan(app):
+        try:
+            yield
+        finally:
+            await close_rasa_connections(app)
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
     app = FastAPI(
@@ -57,7 +69,7 @@ def create_app() -> FastAPI:
         version="1.0.0",
         description="Chat gateway, referral intake and the coordinators' referral queue.",
         # Deletes old conversations on a schedule (RETENTION_DAYS, api/services/retention.py).
-        lifespan=retention_lifespan,
+        lifespan=lifespan,
         # FastAPI's own /docs, /redoc and /openapi.json are off; _add_docs serves them locally.
         docs_url=None,
         redoc_url=None,

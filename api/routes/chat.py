@@ -45,6 +45,7 @@ from pydantic import ValidationError
 
 from api.core.client_address import client_address
 from api.core.config import Settings
+from api.core.security import token_hash
 from api.core.texts import text as kind_text
 from api.deps import SessionDep, SettingsDep, public
 from api.models import ChatSession
@@ -270,7 +271,14 @@ async def send_message(
     if not runtime.limiter.hit(client_key, settings.client_messages_per_minute, RATE_WINDOW_S):
         return _too_many(runtime, client_key)
 
-    chat = await run_in_threadpool(sessions.find_session, db, header_token or cookie_token)
+    token = header_token or cookie_token
+    if not sessions.valid_token(token):
+        return _reply(401, key="session_unknown")
+    # One lock per session token, which names exactly one conversation; held
+    # from here, so the lock can tell whether the read below is still fresh.
+    turn_lock = runtime.locks.get(token_hash(token))
+    mark = turn_lock.mark()
+    chat = await run_in_threadpool(sessions.find_session, db, token)
     if chat is None:
         return _reply(401, key="session_unknown")
     found_hash = chat.token_hash
@@ -283,13 +291,14 @@ async def send_message(
     except _Refused as refused:
         return _reply(refused.status_code, key=refused.key, asks=chat.last_asks, **refused.fmt)
 
-    async with runtime.locks.get(chat.conversation_id):
-        # Read again under the lock: the message before this one may have changed the buttons.
-        fresh: ChatSession | None = await run_in_threadpool(sessions.reload_session, db, chat)
-        if fresh is None or fresh.token_hash != found_hash:
-            # Deleted or unlinked meanwhile (a withdrawal cuts the token off).
-            return _reply(401, key="session_unknown")
-        chat = fresh
+    async with turn_lock:
+        if not turn_lock.still_fresh(mark):
+            # Read again under the lock: the message before this one may have changed the buttons.
+            fresh: ChatSession | None = await run_in_threadpool(sessions.reload_session, db, chat)
+            if fresh is None or fresh.token_hash != found_hash:
+                # Deleted or unlinked meanwhile (a withdrawal cuts the token off).
+                return _reply(401, key="session_unknown")
+            chat = fresh
         sent = ("payload", payload) if payload is not None else ("text", text or "")
         late = runtime.late.take(chat.conversation_id)
         if late is not None:

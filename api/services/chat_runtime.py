@@ -13,19 +13,55 @@ from fastapi import Depends, Request
 from api.services.rate_limit import Clock, SlidingWindowLimiter
 
 
-class ConversationLocks:
-    """One asyncio.Lock per conversation, alive only while someone holds or waits for it."""
+class ConversationLock:
+    """One conversation's lock, and whether a read made before taking it is still fresh.
+
+    The gateway reads the session before it takes the lock (to answer 401,
+    429 and a bad body with the open question). Taking the lock, it needs
+    that read again only if another message of the conversation may have
+    been answered in between: the lock was held when the read began, or was
+    taken since. Otherwise the first read stands, which saves a database
+    transaction and a worker-thread hop per message (issue 14).
+    """
+
+    __slots__ = ("_lock", "_taken", "__weakref__")
 
     def __init__(self) -> None:
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._lock = asyncio.Lock()
+        self._taken = 0
+
+    def mark(self) -> int | None:
+        """Call before reading: a mark that `still_fresh` checks, None if a message is in progress."""
+        return None if self._lock.locked() else self._taken
+
+    def still_fresh(self, mark: int | None) -> bool:
+        """Under the lock: whether nothing could have changed since `mark` was taken."""
+        return mark is not None and self._taken == mark + 1
+
+    async def __aenter__(self) -> ConversationLock:
+        await self._lock.acquire()
+        self._taken += 1
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        self._lock.release()
+
+
+class ConversationLocks:
+    """One ConversationLock per conversation, alive only while someone holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: weakref.WeakValueDictionary[str, ConversationLock] = (
+            weakref.WeakValueDictionary()
+        )
         self._guard = threading.Lock()
 
-    def get(self, conversation_id: str) -> asyncio.Lock:
+    def get(self, key: str) -> ConversationLock:
         with self._guard:
-            lock = self._locks.get(conversation_id)
+            lock = self._locks.get(key)
             if lock is None:
-                lock = asyncio.Lock()
-                self._locks[conversation_id] = lock
+                lock = ConversationLock()
+                self._locks[key] = lock
             return lock
 
     def __len__(self) -> int:

@@ -9,14 +9,17 @@ than 5 s: safety-security pitfall 4). A timeout, a refused connection, an HTTP
 error or an answer of the wrong shape all become `RasaUnavailable`, which
 carries only the kind of failure, never the message.
 
-No HTTP client exists at import time: `get_rasa_client` builds a small
-`RasaClient` per request and each call opens its own `httpx.AsyncClient`, so
-nothing is bound to an event loop or a process before it is used. The TLS
-context is the exception: building one loads every CA certificate, and a
-profile under load (`make bench`) found that work taking over half of the
-API's time, so it is built once and shared (it is not tied to a loop). Tests
-replace the dependency with a `RasaClient` on an `httpx.MockTransport` (or a
-real socket that never answers).
+No HTTP client exists at import time. The application keeps one
+`RasaConnections` (on app.state, made on first use): one `httpx.AsyncClient`
+per event loop, whose kept-alive connections every message reuses. A new
+client and connection per message cost a measurable share of the API's CPU
+per message (issue 14). Idle connections are dropped after
+KEEPALIVE_EXPIRY_S, below the Sanic server's own keep-alive timeout (5 s), so
+the gateway does not reuse a connection Rasa is closing. The lifespan closes
+the clients (api/main.py). The TLS context is built once too: building one
+loads every CA certificate. Tests replace the dependency with a `RasaClient`
+on an `httpx.MockTransport` (or a real socket that never answers); a
+`RasaClient` made without connections opens a client per call.
 
 Several Rasa servers (replicas sharing the tracker store and the Redis lock
 store, bot/endpoints.replicas.yml) are listed in RASA_URL separated by commas.
@@ -32,26 +35,68 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import ssl
-from collections.abc import Sequence
+import weakref
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from functools import cache
 from typing import Annotated, Any
 
 import httpx
-from fastapi import Depends
+from fastapi import Depends, Request
 
-from api.core.config import Settings, get_settings
+from api.deps import SettingsDep
 
 WEBHOOK_PATH = "/webhooks/prescreen/webhook"
 # Pitfall 4: outbound timeouts stay short whatever the configuration says.
 MAX_TIMEOUT_S = 5.0
 # A bot turn is a handful of messages; anything bigger is not our bot.
 MAX_RESPONSE_BYTES = 256 * 1024
+# Below Sanic's KEEP_ALIVE_TIMEOUT (5 s), so an idle connection is dropped here first.
+KEEPALIVE_EXPIRY_S = 2.0
 
 
 @cache
 def tls_context() -> ssl.SSLContext:
     """One verifying TLS context per process (Rasa may be reached over https)."""
     return ssl.create_default_context()
+
+
+def _new_client(transport: httpx.AsyncBaseTransport | None, timeout_s: float) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=transport,
+        timeout=httpx.Timeout(timeout_s),
+        limits=httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY_S),
+        follow_redirects=False,
+        trust_env=False,  # never through an HTTP proxy from the environment
+        verify=tls_context(),
+    )
+
+
+class RasaConnections:
+    """One application's HTTP clients to Rasa: one per event loop, kept between messages.
+
+    Per loop, because a client's connections belong to the loop that opened
+    them (a test client runs each app on a loop of its own).
+    """
+
+    def __init__(self, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self._transport = transport
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def client(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        found = self._clients.get(loop)
+        if found is None or found.is_closed:
+            found = self._clients[loop] = _new_client(self._transport, MAX_TIMEOUT_S)
+        return found
+
+    async def aclose(self) -> None:
+        """Close this loop's client (the others went with their loops)."""
+        found = self._clients.pop(asyncio.get_running_loop(), None)
+        if found is not None:
+            await found.aclose()
 
 
 class RasaUnavailable(Exception):
@@ -77,11 +122,22 @@ class RasaClient:
         base_url: str | Sequence[str],
         timeout_s: float,
         transport: httpx.AsyncBaseTransport | None = None,
+        connections: RasaConnections | None = None,
     ) -> None:
         self.urls = [url + WEBHOOK_PATH for url in base_urls(base_url)]
         self.url = self.urls[0]
         self.timeout_s = min(max(float(timeout_s), 0.001), MAX_TIMEOUT_S)
         self._transport = transport
+        self._connections = connections
+
+    @asynccontextmanager
+    async def _client(self, limit: float) -> AsyncIterator[httpx.AsyncClient]:
+        """The application's kept-alive client, else one for this call only."""
+        if self._connections is not None:
+            yield self._connections.client()
+            return
+        async with _new_client(self._transport, limit) as client:
+            yield client
 
     def urls_for(self, conversation_id: str) -> list[str]:
         """The servers to try for this conversation: its own first, then the others in turn."""
@@ -116,14 +172,8 @@ class RasaClient:
             # One deadline for the whole exchange (connect, send, wait, read):
             # httpx's own timeouts apply per phase and per read, not in total.
             async with asyncio.timeout(limit):
-                async with httpx.AsyncClient(
-                    transport=self._transport,
-                    timeout=httpx.Timeout(limit),
-                    follow_redirects=False,
-                    trust_env=False,  # never through an HTTP proxy from the environment
-                    verify=tls_context(),
-                ) as client:
-                    response = await self._post(client, conversation_id, body)
+                async with self._client(limit) as client:
+                    response = await self._post(client, conversation_id, body, limit)
         except (TimeoutError, httpx.TimeoutException):
             raise RasaUnavailable("timeout") from None
         except httpx.HTTPError as error:
@@ -141,21 +191,41 @@ class RasaClient:
         return data
 
     async def _post(
-        self, client: httpx.AsyncClient, conversation_id: str, body: dict[str, str]
+        self, client: httpx.AsyncClient, conversation_id: str, body: dict[str, str], limit: float
     ) -> httpx.Response:
         """POST to the conversation's server; on a refused connection, to the next one."""
         order = self.urls_for(conversation_id)
+        timeout = httpx.Timeout(limit)
         for url in order[:-1]:
             try:
-                return await client.post(url, json=body)
+                return await client.post(url, json=body, timeout=timeout)
             except httpx.ConnectError:
                 continue  # nothing reached that server: another replica serves the turn
-        return await client.post(order[-1], json=body)
+        return await client.post(order[-1], json=body, timeout=timeout)
 
 
-def get_rasa_client(settings: Annotated[Settings, Depends(get_settings)]) -> RasaClient:
+async def get_rasa_connections(request: Request) -> RasaConnections:
+    """The application's connections to Rasa (async, so no thread hop, and no race to make them)."""
+    state = request.app.state
+    connections: RasaConnections | None = getattr(state, "rasa_connections", None)
+    if connections is None:
+        connections = state.rasa_connections = RasaConnections()
+    return connections
+
+
+async def close_rasa_connections(app: Any) -> None:
+    """At shutdown (the lifespan in api/main.py)."""
+    connections: RasaConnections | None = getattr(app.state, "rasa_connections", None)
+    if connections is not None:
+        await connections.aclose()
+
+
+async def get_rasa_client(
+    settings: SettingsDep,
+    connections: Annotated[RasaConnections, Depends(get_rasa_connections)],
+) -> RasaClient:
     """Request dependency; override it in tests to talk to a fake Rasa."""
-    return RasaClient(settings.rasa_url, settings.rasa_timeout_s)
+    return RasaClient(settings.rasa_url, settings.rasa_timeout_s, connections=connections)
 
 
 RasaDep = Annotated[RasaClient, Depends(get_rasa_client)]

@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import Request
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -31,6 +32,7 @@ from api.core.config import get_settings
 from api.core.security import token_hash
 from api.core.texts import text as kind_text
 from api.db import get_sessionmaker
+from api.deps import request_settings
 from api.models import ChatSession
 from api.services.chat_runtime import ChatRuntime, get_chat_runtime
 from api.services.rasa_client import RasaClient, get_rasa_client
@@ -121,7 +123,7 @@ def use_fake_rasa(client: TestClient, fake: FakeRasa, timeout_s: float = 5.0) ->
 
 def use_settings(client: TestClient, **changes: Any) -> None:
     patched = get_settings().model_copy(update=changes)
-    client.app.dependency_overrides[get_settings] = lambda: patched
+    client.app.dependency_overrides[request_settings] = lambda: patched
 
 
 @pytest.fixture
@@ -675,3 +677,146 @@ def test_the_tls_context_is_built_once_not_per_turn(monkeypatch: pytest.MonkeyPa
     asyncio.run(turns())
     assert len(built) == 1
     rasa_client.tls_context.cache_clear()
+
+
+# --- what one message costs (issue 14) -----------------------------------------
+
+
+def test_a_message_with_the_lock_free_reads_its_session_once(client: TestClient, fake_rasa: FakeRasa) -> None:
+    """The read under the lock is skipped when nobody else held or took it since the first read."""
+    from sqlalchemy import event
+
+    from api.db import get_engine
+
+    token = start(client)["session_id"]
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "chat_sessions" in statement:
+            statements.append(statement.split(None, 1)[0].upper())
+
+    event.listen(get_engine(), "before_cursor_execute", seen)
+    try:
+        assert send(client, text="first").status_code == 200
+    finally:
+        event.remove(get_engine(), "before_cursor_execute", seen)
+    assert statements == ["SELECT", "UPDATE"]
+    assert chat_row(token).message_count == 1
+
+
+def test_a_read_is_fresh_only_if_nobody_held_or_took_the_lock_since() -> None:
+    from api.services.chat_runtime import ConversationLocks
+
+    async def scenario() -> list[bool]:
+        lock = ConversationLocks().get("session-hash")
+        fresh: list[bool] = []
+        mark = lock.mark()  # free: a read now is fresh if nobody takes the lock first
+        async with lock:
+            fresh.append(lock.still_fresh(mark))
+        mark = lock.mark()
+        async with lock:  # another message, answered between the read and our turn
+            pass
+        async with lock:
+            fresh.append(lock.still_fresh(mark))
+        async with lock:
+            mark = lock.mark()  # read while another message is being answered
+        async with lock:
+            fresh.append(lock.still_fresh(mark))
+        return fresh
+
+    assert asyncio.run(scenario()) == [True, False, False]
+
+
+@contextmanager
+def keep_alive_server() -> Iterator[tuple[str, list[int]]]:
+    """A real HTTP/1.1 server answering `[]` on kept-alive connections; lists one entry per connection."""
+    connections: list[int] = []
+    ready = threading.Event()
+    state: dict[str, Any] = {}
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(1)
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = next(
+                    (int(line.split(b":", 1)[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")),
+                    0,
+                )
+                await reader.readexactly(length)
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n[]")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    def run() -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        state["loop"] = loop
+        server = loop.run_until_complete(asyncio.start_server(handle, "127.0.0.1", 0))
+        state["port"] = server.sockets[0].getsockname()[1]
+        ready.set()
+        loop.run_forever()
+        server.close()
+        handlers = asyncio.all_tasks(loop)
+        for task in handlers:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*handlers, return_exceptions=True))
+        loop.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    ready.wait(5)
+    try:
+        yield f"http://127.0.0.1:{state['port']}", connections
+    finally:
+        state["loop"].call_soon_threadsafe(state["loop"].stop)
+        thread.join(5)
+
+
+def test_messages_reuse_one_kept_alive_connection_to_rasa() -> None:
+    """A new client and TCP connection per message were a measurable share of the API's CPU."""
+    from api.services.rasa_client import RasaConnections
+
+    with keep_alive_server() as (url, connections):
+        pool = RasaConnections()
+
+        async def turns() -> None:
+            for number in range(5):
+                client = RasaClient(url, 5, connections=pool)  # one per request, as the dependency makes
+                assert await client.send(f"c{number}", message="hello") == []
+            await pool.aclose()
+
+        asyncio.run(turns())
+    assert len(connections) == 1
+
+
+def test_without_kept_connections_each_call_opens_its_own() -> None:
+    """The control for the test above: it can tell one connection from several."""
+    with keep_alive_server() as (url, connections):
+
+        async def turns() -> None:
+            for number in range(3):
+                assert await RasaClient(url, 5).send(f"c{number}", message="hello") == []
+
+        asyncio.run(turns())
+    assert len(connections) == 3
+
+
+def test_the_gateway_keeps_one_set_of_connections_per_app(client: TestClient) -> None:
+    from api.services.rasa_client import get_rasa_connections
+
+    seen: list[Any] = []
+    real = get_rasa_connections
+
+    async def spy(request: Request) -> Any:
+        connections = await real(request)
+        seen.append(connections)
+        return connections
+
+    client.app.dependency_overrides[get_rasa_connections] = spy
+    with keep_alive_server() as (url, _connections):
+        use_settings(client, rasa_url=url)
+        start(client)
+        start(client)
+    assert len(seen) == 2 and seen[0] is seen[1]
