@@ -158,6 +158,8 @@ class ValidateContactForm(SafeAction):
 class ActionAskContactConfirmed(SafeAction):
     """Read the details back before anything is sent."""
 
+    needs_domain = True  # the "not given" words are a response of the domain
+
     def name(self) -> str:
         return "action_ask_contact_confirmed"
 

@@ -22,6 +22,17 @@ logger = logging.getLogger(__name__)
 class SafeAction(Action, metaclass=ABCMeta):
     """An action whose failures still answer the patient (safety-security R4)."""
 
+    # What an action is sent (issue 14, nlu/rasa_overrides.py): the slots, the
+    # latest message, the active loop and this turn's events, from the latest
+    # user message on; not the conversation's earlier events. Keep what an
+    # action must remember in a slot.
+    #
+    # Whether the action reads the domain. Rasa sends the domain (about 50 KB)
+    # only to actions whose domain entry says `send_domain: true` (selective
+    # domain, bot/endpoints.yml); the others get {}. This must match that
+    # entry: tests/unit/test_selective_domain.py checks it.
+    needs_domain = False
+
     # Abstract classes are not registered by the SDK, so this base is never
     # served as an action of its own.
     @abstractmethod

@@ -89,7 +89,11 @@ def render(trial: dict[str, Any]) -> dict[str, Any]:
         responses[f"utter_rephrase_{qid}"] = variations(question["rephrase"], {})
     return {
         "version": "3.1",
-        "actions": ["validate_prescreen_form"],
+        # It reads answers from the tracker only: with the action endpoint's
+        # enable_selective_domain, Rasa then leaves the 50 KB domain out of
+        # each of the form's calls (issue 14; Rasa sends it to a plain
+        # `validate_*` entry whatever the endpoint says).
+        "actions": [{"validate_prescreen_form": {"send_domain": False}}],
         "forms": {"prescreen_form": {"required_slots": screening + CHECK_SLOTS}},
         "slots": slots,
         "responses": responses,
