@@ -1,4 +1,4 @@
-"""Two small overrides of Rasa 3.6.21 internals that cost most of a patient message's CPU.
+"""Three small overrides of Rasa 3.6.21 internals that cost most of a patient message's CPU.
 
 Each replaces one method with code that gives the same result, and caches
 what Rasa recomputes on every call (issue 14's profile):
@@ -13,6 +13,13 @@ what Rasa recomputes on every call (issue 14's profile):
   of the conversation from the tracker store on every turn. Here the
   type-name-to-class map is kept, and rebuilt by Rasa's own walk on a miss,
   so an Event class imported later is still found.
+- `RemoteAction._action_call_format` sends the action server every event of
+  the conversation, each as a dict (80 KB of JSON at the end of a screening),
+  on every call, to be encoded here and parsed there. Our actions read the
+  slots, the latest message and this turn's events only (the form's slot
+  candidates; `actions/safe_action.py` says so to whoever writes the next
+  one). Here the call carries the events from the latest user message on;
+  everything else is Rasa's own tracker state and domain rule.
 
 They are tied to the exact Rasa pin: on any other version nothing is replaced
 and Rasa's own code runs (a newer Rasa may have fixed or changed these). They
@@ -33,7 +40,8 @@ from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
-from rasa.shared.core.events import Event
+from rasa.shared.core.events import Event, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +49,7 @@ logger = logging.getLogger(__name__)
 RASA_PIN = "3.6.21"
 RASAS_VALIDATE = RemoteAction._validate_action_result
 RASAS_RESOLVE = Event.resolve_by_type
+RASAS_CALL_FORMAT = RemoteAction._action_call_format
 
 
 @lru_cache(maxsize=1)
@@ -85,11 +94,38 @@ def resolve_by_type(type_name: Text, default: Optional[Type[Event]] = None) -> O
     raise ValueError(f"Unknown event name '{type_name}'.")
 
 
+def this_turn(tracker: DialogueStateTracker) -> list[Event]:
+    """The events from the latest user message on (all of them before the first one)."""
+    events = list(tracker.events)
+    for index in range(len(events) - 1, -1, -1):
+        if isinstance(events[index], UserUttered):
+            return events[index:]
+    return events
+
+
+def action_call_format(self: RemoteAction, tracker: DialogueStateTracker, domain: Any) -> Dict[Text, Any]:
+    """Rasa's request to the action server, with this turn's events instead of the whole conversation's."""
+    tracker_state = tracker.current_state(EventVerbosity.NONE)
+    tracker_state["events"] = [event.as_dict() for event in this_turn(tracker)]
+    result = {
+        "next_action": self._name,
+        "sender_id": tracker.sender_id,
+        "tracker": tracker_state,
+        "version": rasa.__version__,
+    }
+    if not self._is_selective_domain_enabled() or domain.does_custom_action_explicitly_need_domain(self.name()):
+        result["domain"] = domain.as_dict()
+    return result
+
+
 def install(version: str = rasa.__version__) -> bool:
     """Put the overrides in place on the pinned Rasa only (else Rasa's own code); whether they were."""
     pinned = version == RASA_PIN
     if not pinned:
-        logger.warning("Rasa %s is not %s: its own action-reply check and event lookup are kept", version, RASA_PIN)
+        logger.warning(
+            "Rasa %s is not %s: its own action-reply check, event lookup and action calls are kept", version, RASA_PIN
+        )
     RemoteAction._validate_action_result = validate_action_result if pinned else RASAS_VALIDATE  # type: ignore[method-assign]
     Event.resolve_by_type = staticmethod(resolve_by_type if pinned else RASAS_RESOLVE)  # type: ignore[method-assign,assignment]
+    RemoteAction._action_call_format = action_call_format if pinned else RASAS_CALL_FORMAT  # type: ignore[method-assign]
     return pinned

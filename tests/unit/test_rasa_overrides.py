@@ -1,5 +1,8 @@
 """Issue 14: the overrides of Rasa internals give Rasa's own results, and only on the pinned Rasa.
 
+The action call carries this turn's events only; the rest of the call is
+Rasa's, and the action server reads the same answers from it.
+
 The action-reply check must refuse exactly what Rasa's own code refuses, with
 the same error; the event lookup must find the class Rasa's walk finds, also
 for an Event class defined after the first lookup.
@@ -14,8 +17,20 @@ from typing import Any
 import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
-from rasa.shared.core.events import Event, SlotSet, UserUttered, deserialise_events
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (
+    ActionExecuted,
+    BotUttered,
+    Event,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+    deserialise_events,
+)
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
+from rasa.utils.endpoints import EndpointConfig
+from rasa_sdk import Tracker
 
 import nlu.channel  # noqa: F401  (loading the channel installs the override, as in the Rasa server)
 from nlu import rasa_overrides
@@ -95,7 +110,71 @@ def test_on_another_rasa_version_rasas_own_code_runs() -> None:
         assert rasa_overrides.install("3.6.22") is False
         assert RemoteAction._validate_action_result is rasa_overrides.RASAS_VALIDATE
         assert Event.resolve_by_type is rasa_overrides.RASAS_RESOLVE
+        assert RemoteAction._action_call_format is rasa_overrides.RASAS_CALL_FORMAT
     finally:
         assert rasa_overrides.install() is True
     assert RemoteAction._validate_action_result is rasa_overrides.validate_action_result
     assert Event.resolve_by_type is rasa_overrides.resolve_by_type
+    assert RemoteAction._action_call_format is rasa_overrides.action_call_format
+
+
+# --- the action call carries this turn's events ---------------------------------
+
+
+def _conversation(domain: Domain) -> DialogueStateTracker:
+    """Two answered questions, then a third answer with the form's slot candidates, as Rasa builds them."""
+    tracker = DialogueStateTracker("c1", domain.slots)
+    events: list[Event] = [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]
+    for text, slot, value in (("myself", "respondent", "self"), ("no", "red_flags", "no"), ("64", "age", 64)):
+        events += [
+            UserUttered(text, {"name": "inform", "confidence": 0.9}, parse_data={"intent_ranking": [{"name": "inform"}]}),
+            ActionExecuted("prescreen_form"),
+            BotUttered("a question", {"custom": {"asks": slot}}),
+            ActionExecuted("action_listen"),
+        ]
+    events = events[:-3] + [SlotSet("requested_slot", "age"), SlotSet("age", "64")]
+    for event in events:
+        tracker.update(event)
+    return tracker
+
+
+@pytest.fixture(scope="module")
+def domain() -> Domain:
+    return Domain.load(str(ROOT / "bot" / "domain"))
+
+
+def _formats(domain: Domain) -> tuple[dict[str, Any], dict[str, Any]]:
+    tracker = _conversation(domain)
+    action = RemoteAction("validate_prescreen_form", EndpointConfig(url="http://actions.invalid/webhook"))
+    return rasa_overrides.RASAS_CALL_FORMAT(action, tracker, domain), action._action_call_format(tracker, domain)
+
+
+def test_an_action_call_carries_the_events_from_the_latest_user_message_on(domain: Domain) -> None:
+    rasas, ours = _formats(domain)
+    latest = max(i for i, event in enumerate(rasas["tracker"]["events"]) if event["event"] == "user")
+    assert ours["tracker"]["events"] == rasas["tracker"]["events"][latest:]
+    assert [event["event"] for event in ours["tracker"]["events"]] == ["user", "slot", "slot"]
+    assert len(rasas["tracker"]["events"]) > 3 * len(ours["tracker"]["events"])
+
+
+def test_everything_else_in_the_call_is_rasas_own(domain: Domain) -> None:
+    rasas, ours = _formats(domain)
+    assert {**ours, "tracker": None} == {**rasas, "tracker": None}  # domain, names, version
+    assert {**ours["tracker"], "events": None} == {**rasas["tracker"], "events": None}
+
+
+def test_the_action_server_reads_the_same_answers_from_the_shorter_call(domain: Domain) -> None:
+    """What our actions read (actions/safe_action.py): slots, latest message, loop, slot candidates."""
+    rasas, ours = (Tracker.from_dict(call["tracker"]) for call in _formats(domain))
+    assert ours.slots_to_validate() == rasas.slots_to_validate() == {"requested_slot": "age", "age": "64"}
+    assert ours.slots == rasas.slots
+    assert ours.latest_message == rasas.latest_message
+    assert ours.active_loop == rasas.active_loop
+    assert ours.latest_action_name == rasas.latest_action_name
+
+
+def test_before_any_user_message_every_event_is_sent(domain: Domain) -> None:
+    tracker = DialogueStateTracker("c2", domain.slots)
+    for event in (ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")):
+        tracker.update(event)
+    assert rasa_overrides.this_turn(tracker) == list(tracker.events)
