@@ -95,6 +95,7 @@ def test_the_route_table_is_read() -> None:
         "POST /referrals",
         "GET /coordinator/referrals/{referral_id}",
         "DELETE /coordinator/referrals/{referral_id}",
+        "POST /coordinator/referrals/{referral_id}/screening",
         "GET /admin/audit",
         "GET /health",
     } <= found, found
