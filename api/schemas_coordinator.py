@@ -283,8 +283,64 @@ class ReasonCount(BaseModel):
     count: int
 
 
+class Share(BaseModel):
+    """count of n, and their ratio (null when n is 0)."""
+
+    count: int
+    n: int
+    value: float | None
+
+
+class MedianHours(BaseModel):
+    n: int = Field(description="Referrals contacted")
+    median_hours: float | None
+
+
+class ValidityFigures(BaseModel):
+    screening_results: int = Field(description="Screening results recorded")
+    determinations: dict[str, int]
+    ppv_likely_eligible: Share = Field(
+        description="likely_eligible referrals confirmed eligible, of those determined"
+    )
+    ppv_needs_review: Share = Field(
+        description="needs_review referrals confirmed eligible, of those determined"
+    )
+    agreement: Share = Field(description="Criteria the records agreed with, of agree + disagree")
+    enrolment: Share = Field(description="Referrals enrolled, of referrals received")
+    first_contact: MedianHours = Field(description="Time from referral to first contact")
+
+
+class ValidityWeek(ValidityFigures):
+    week: str
+    starts_on: date
+
+
+class CriterionAgreement(BaseModel):
+    criterion: str
+    agree: int
+    disagree: int
+    not_checked: int
+    agreement: Share
+
+
+class Disagreements(BaseModel):
+    criterion: str
+    disagree: int
+    n: int
+
+
+class ValidityOut(BaseModel):
+    """By the ISO week each referral was received (its cohort), and over the whole period."""
+
+    weeks: list[ValidityWeek]
+    overall: ValidityFigures
+    criteria: list[CriterionAgreement]
+    most_disagreed: list[Disagreements]
+
+
 class StatsOut(BaseModel):
     weeks: list[WeekStats]
     top_reasons: dict[str, list[ReasonCount]] = Field(
         description="Most common criterion ids behind not_eligible and needs_review outcomes"
     )
+    validity: ValidityOut

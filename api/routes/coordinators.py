@@ -29,7 +29,7 @@ from api.schemas_coordinator import (
     StatusIn,
     StatusOut,
 )
-from api.services import audit, csv_export, queue, screening, stats, tracker
+from api.services import audit, csv_export, queue, screening, stats, stats_csv, tracker
 
 router = APIRouter(prefix="/coordinator", tags=["coordinator"])
 
@@ -229,9 +229,11 @@ def _page(
     )
 
 
-def _csv_answers(errors: Responses) -> Responses:
+def _csv_answers(
+    errors: Responses, what: str = "The matching referrals as CSV (formula-safe)."
+) -> Responses:
     return {
-        200: {"description": "The matching referrals as CSV (formula-safe)."},
+        200: {"description": what},
         # Errors are JSON even here; without `content` they would be listed as text/csv.
         **{
             code: {
@@ -413,5 +415,25 @@ def funnel_stats(
         int, Query(ge=1, le=104, description="How many ISO weeks, ending with this one")
     ] = 12,
 ) -> StatsOut:
-    """Funnel counts by ISO week and the most common reasons, without patient data."""
-    return StatsOut.model_validate(stats.funnel(session, weeks=weeks))
+    """Funnel counts and validity figures by ISO week, and the most common reasons, without patient data."""
+    return StatsOut.model_validate(stats.everything(session, weeks=weeks))
+
+
+StatsWeeks = Annotated[
+    int, Query(ge=1, le=104, description="How many ISO weeks, ending with this one")
+]
+
+
+@router.get(
+    "/stats.csv",
+    response_class=CSVResponse,
+    responses=_csv_answers({**SIGNED_IN, **INVALID}, "The statistics as CSV (counts only)."),
+)
+def stats_csv_export(
+    session: SessionDep, coordinator: CurrentCoordinator, weeks: StatsWeeks = 12
+) -> CSVResponse:
+    """Download the statistics (funnel and validity figures, with their counts) as CSV, without patient data."""
+    body = stats_csv.render(stats.everything(session, weeks=weeks))
+    audit.record(session, action="export", actor_id=coordinator.id, detail=f"stats weeks={weeks}")
+    session.commit()
+    return CSVResponse(body, headers=stats_csv.download_headers(weeks))

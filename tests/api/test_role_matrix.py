@@ -96,6 +96,7 @@ def test_the_route_table_is_read() -> None:
         "GET /coordinator/referrals/{referral_id}",
         "DELETE /coordinator/referrals/{referral_id}",
         "POST /coordinator/referrals/{referral_id}/screening",
+        "GET /coordinator/stats.csv",
         "GET /admin/audit",
         "GET /health",
     } <= found, found
