@@ -12,6 +12,7 @@ import json
 import re
 import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -49,7 +50,9 @@ def _post_referral(system: Servers, **fields: Any) -> str:
     return str(body["referral_id"])
 
 
-def test_a_coordinator_marks_screened_and_records_the_result(new_page: Callable[..., Any], system: Servers) -> None:
+def test_a_coordinator_marks_screened_and_records_the_result(
+    new_page: Callable[..., Any], system: Servers, screenshots: Path
+) -> None:
     rid = _post_referral(system, name=NAME)
     page = new_page(width=1280, height=900)
     log_in(page, system.api_url, COORDINATOR_EMAIL, COORDINATOR_PASSWORD)
@@ -117,3 +120,20 @@ def test_a_coordinator_marks_screened_and_records_the_result(new_page: Callable[
     assert refused.status == 403
     page.reload()
     expect(result).to_contain_text("Recorded: Eligible")
+
+    # The result is in the validity figures: counts beside every share, and the limits in plain words.
+    page.get_by_role("link", name="Statistics").click()
+    validity = page.get_by_role("table", name=re.compile("^Validity, last"))
+    confirmed = validity.get_by_role("row", name=re.compile("Likely a fit\" confirmed eligible"))
+    expect(confirmed.locator("td")).to_contain_text(re.compile(r"\d+% \(\d+ of \d+\)"))
+    expect(page.get_by_role("table", name="Agreement by criterion")).to_contain_text("pain_score")
+    expect(page.get_by_role("table", name="Criteria with the most disagreements")).to_contain_text("pain_score")
+    expect(page.locator("#validity-limits")).to_contain_text("negative predictive value cannot be measured")
+    expect(page.get_by_role("link", name="Download these statistics as CSV")).to_have_attribute(
+        "href", "/coordinator/stats.csv?weeks=12"
+    )
+    assert NAME not in page.content()
+    assert_accessible(page, "statistics with validity figures")
+    page.get_by_role("region", name=re.compile("How well the pre-screener works")).screenshot(
+        path=str(screenshots / "coordinator-stats-validity.png")
+    )
