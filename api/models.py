@@ -90,6 +90,9 @@ class Referral(Base):
     status_changes: Mapped[list[StatusChange]] = relationship(
         back_populates="referral", cascade="all, delete-orphan", order_by="StatusChange.at"
     )
+    screening: Mapped[ScreeningResult | None] = relationship(
+        back_populates="referral", cascade="all, delete-orphan", uselist=False
+    )
 
 
 class ReferralNote(Base):
@@ -120,6 +123,26 @@ class StatusChange(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
 
     referral: Mapped[Referral] = relationship(back_populates="status_changes")
+
+
+class ScreeningResult(Base):
+    """The study team's screening of one referral (migration 0006): codes only, never free text.
+
+    `criteria` holds one {question_id, agreement, reason} per criterion the bot
+    judged for this referral (names: contract/names.py). Deleted with the referral.
+    """
+
+    __tablename__ = "screening_results"
+
+    referral_id: Mapped[str] = mapped_column(
+        ForeignKey("referrals.id", ondelete="CASCADE"), primary_key=True
+    )
+    determination: Mapped[str] = mapped_column(String(16), index=True)
+    criteria: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("coordinators.id"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+    referral: Mapped[Referral] = relationship(back_populates="screening")
 
 
 class Coordinator(Base):

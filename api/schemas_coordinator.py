@@ -7,7 +7,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from contract.names import REFERABLE_OUTCOMES, REFERRAL_STATUSES
+from contract.names import (
+    AGREEMENT_REASONS,
+    AGREEMENTS,
+    DETERMINATIONS,
+    REFERABLE_OUTCOMES,
+    REFERRAL_STATUSES,
+)
 
 
 def _as_utc(moment: datetime) -> datetime:
@@ -22,6 +28,11 @@ UTCDateTime = Annotated[datetime, AfterValidator(_as_utc)]
 # (pydantic reads it; the type is Any to mypy).
 ReferralStatus = Literal[REFERRAL_STATUSES]  # type: ignore[valid-type]
 ReferralOutcome = Literal[REFERABLE_OUTCOMES]  # type: ignore[valid-type]
+Determination = Literal[DETERMINATIONS]  # type: ignore[valid-type]
+Agreement = Literal[AGREEMENTS]  # type: ignore[valid-type]
+AgreementReason = Literal[AGREEMENT_REASONS]  # type: ignore[valid-type]
+# A criterion's id as the referral record spells it (contract/referral.schema.json).
+QuestionId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
 Role = Literal["coordinator", "admin"]
 # Why a referral was deleted: a fixed code, so the audit row can keep it without free text.
 DeleteReason = Literal["patient_withdrawal", "duplicate", "created_in_error"]
@@ -144,6 +155,45 @@ class NoteOut(BaseModel):
     text: str
 
 
+class ScreeningCriterionOut(BaseModel):
+    question_id: str
+    agreement: Agreement
+    reason: AgreementReason | None = None
+
+
+class ScreeningOut(BaseModel):
+    """The study team's screening result: codes only (contract/names.py)."""
+
+    referral_id: str
+    status: ReferralStatus
+    allowed_transitions: list[ReferralStatus]
+    determination: Determination
+    criteria: list[ScreeningCriterionOut]
+    recorded_by: int
+    recorded_by_email: str | None = None
+    recorded_at: UTCDateTime
+
+
+class ScreeningIn(BaseModel):
+    """The screening result; from contacting it also marks the referral screened (with status_reason)."""
+
+    determination: Determination
+    agreement: dict[QuestionId, Agreement] = Field(
+        default_factory=dict,
+        max_length=40,
+        description="Per criterion the bot judged: agree, disagree or not_checked (missing: not_checked).",
+    )
+    # "" is a form's "no reason" choice.
+    reason: dict[QuestionId, AgreementReason | Literal[""] | None] = Field(
+        default_factory=dict, max_length=40, description="Optional reason code per criterion."
+    )
+    status_reason: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Needed when the referral is contacting: the reason of its move to screened.",
+    )
+
+
 class ReferralDetail(BaseModel):
     id: str
     received_at: UTCDateTime
@@ -164,6 +214,11 @@ class ReferralDetail(BaseModel):
     consent: ConsentOut
     status_history: list[StatusChangeOut]
     notes: list[NoteOut]
+    screening_criteria: list[str] = Field(
+        default_factory=list,
+        description="Ids of the criteria the bot judged (what a screening result covers).",
+    )
+    screening: ScreeningOut | None = None
 
 
 class StatusIn(BaseModel):
@@ -228,8 +283,64 @@ class ReasonCount(BaseModel):
     count: int
 
 
+class Share(BaseModel):
+    """count of n, and their ratio (null when n is 0)."""
+
+    count: int
+    n: int
+    value: float | None
+
+
+class MedianHours(BaseModel):
+    n: int = Field(description="Referrals contacted")
+    median_hours: float | None
+
+
+class ValidityFigures(BaseModel):
+    screening_results: int = Field(description="Screening results recorded")
+    determinations: dict[str, int]
+    ppv_likely_eligible: Share = Field(
+        description="likely_eligible referrals confirmed eligible, of those determined"
+    )
+    ppv_needs_review: Share = Field(
+        description="needs_review referrals confirmed eligible, of those determined"
+    )
+    agreement: Share = Field(description="Criteria the records agreed with, of agree + disagree")
+    enrolment: Share = Field(description="Referrals enrolled, of referrals received")
+    first_contact: MedianHours = Field(description="Time from referral to first contact")
+
+
+class ValidityWeek(ValidityFigures):
+    week: str
+    starts_on: date
+
+
+class CriterionAgreement(BaseModel):
+    criterion: str
+    agree: int
+    disagree: int
+    not_checked: int
+    agreement: Share
+
+
+class Disagreements(BaseModel):
+    criterion: str
+    disagree: int
+    n: int
+
+
+class ValidityOut(BaseModel):
+    """By the ISO week each referral was received (its cohort), and over the whole period."""
+
+    weeks: list[ValidityWeek]
+    overall: ValidityFigures
+    criteria: list[CriterionAgreement]
+    most_disagreed: list[Disagreements]
+
+
 class StatsOut(BaseModel):
     weeks: list[WeekStats]
     top_reasons: dict[str, list[ReasonCount]] = Field(
         description="Most common criterion ids behind not_eligible and needs_review outcomes"
     )
+    validity: ValidityOut

@@ -50,3 +50,27 @@ LINDEN_ID = "linden"
 PATIENT_AGREES = "patient_agrees"
 DECISION_MAKER = "decision_maker"
 HELPER_STANDINGS: tuple[str, ...] = (PATIENT_AGREES, DECISION_MAKER)
+
+# The study team's screening result for a referral (api/services/screening.py):
+# the final determination from the records, and per criterion the bot judged,
+# whether the records agreed, with an optional reason code. Codes only, never
+# free text, so the statistics and the exports (CSV, FHIR, REDCap) can carry
+# them without patient words. Their labels are the coordinator pages' words.
+DETERMINED_ELIGIBLE = "eligible"
+DETERMINED_NOT_ELIGIBLE = "not_eligible"
+UNDETERMINED = "undetermined"
+DETERMINATIONS: tuple[str, ...] = (DETERMINED_ELIGIBLE, DETERMINED_NOT_ELIGIBLE, UNDETERMINED)
+AGREE = "agree"
+DISAGREE = "disagree"
+NOT_CHECKED = "not_checked"
+AGREEMENTS: tuple[str, ...] = (AGREE, DISAGREE, NOT_CHECKED)
+# Why the records and the bot's reading differ (or why it was not checked).
+AGREEMENT_REASONS: tuple[str, ...] = (
+    "patient_did_not_know",  # the person did not know or remember
+    "question_misunderstood",  # the question was understood differently
+    "answer_misread",  # the pre-screener understood the answer wrongly
+    "changed_since",  # something changed after the chat
+    "rule_differs",  # the team applies the protocol item differently from the rule
+    "records_unavailable",  # the records needed were not available
+    "other",
+)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from api.core.openapi import Responses
 from api.core.texts import text
 from api.deps import CurrentCoordinator, SessionDep, SettingsDep
-from api.models import Referral
+from api.models import Referral, ScreeningResult
 from api.schemas_coordinator import (
     DeletedOut,
     DeleteIn,
@@ -23,11 +23,13 @@ from api.schemas_coordinator import (
     ReferralPage,
     ReferralStatus,
     ReferralSummary,
+    ScreeningIn,
+    ScreeningOut,
     StatsOut,
     StatusIn,
     StatusOut,
 )
-from api.services import audit, csv_export, queue, stats, tracker
+from api.services import audit, csv_export, queue, screening, stats, stats_csv, tracker
 
 router = APIRouter(prefix="/coordinator", tags=["coordinator"])
 
@@ -102,10 +104,27 @@ def _found(session: SessionDep, referral_id: str) -> Referral:
         raise HTTPException(status.HTTP_404_NOT_FOUND, text("referral_not_found")) from None
 
 
+def _screening_out(
+    referral: Referral, result: ScreeningResult, emails: dict[int, str]
+) -> ScreeningOut:
+    return ScreeningOut(
+        referral_id=referral.id,
+        status=referral.status,
+        allowed_transitions=queue.allowed_transitions(referral.status),
+        determination=result.determination,
+        criteria=result.criteria,  # type: ignore[arg-type]
+        recorded_by=result.recorded_by,
+        recorded_by_email=emails.get(result.recorded_by),
+        recorded_at=result.recorded_at,
+    )
+
+
 def _detail(session: SessionDep, referral: Referral) -> ReferralDetail:
     emails = queue.coordinator_emails(
         session,
-        {c.actor_id for c in referral.status_changes} | {n.author_id for n in referral.notes},
+        {c.actor_id for c in referral.status_changes}
+        | {n.author_id for n in referral.notes}
+        | ({referral.screening.recorded_by} if referral.screening else set()),
     )
     # The stored JSON and the dicts below become their models in pydantic's validation;
     # mypy sees dicts where models are declared, hence the arg-type and misc ignores.
@@ -163,6 +182,10 @@ def _detail(session: SessionDep, referral: Referral) -> ReferralDetail:
             }
             for n in referral.notes
         ],
+        screening_criteria=screening.judged_criteria(referral),
+        screening=_screening_out(referral, referral.screening, emails)
+        if referral.screening
+        else None,
     )
 
 
@@ -206,9 +229,11 @@ def _page(
     )
 
 
-def _csv_answers(errors: Responses) -> Responses:
+def _csv_answers(
+    errors: Responses, what: str = "The matching referrals as CSV (formula-safe)."
+) -> Responses:
     return {
-        200: {"description": "The matching referrals as CSV (formula-safe)."},
+        200: {"description": what},
         # Errors are JSON even here; without `content` they would be listed as text/csv.
         **{
             code: {
@@ -293,6 +318,43 @@ def change_status(
 
 
 @router.post(
+    "/referrals/{referral_id}/screening",
+    response_model=ScreeningOut,
+    responses={
+        **CHANGES,
+        **NOT_FOUND,
+        409: {
+            "model": ErrorOut,
+            "description": "The referral is neither contacting (being marked screened) nor screened.",
+        },
+    },
+)
+def record_screening(
+    referral_id: ReferralId, body: ScreeningIn, session: SessionDep, coordinator: CurrentCoordinator
+) -> ScreeningOut:
+    """Record the team's screening result (determination, per-criterion agreement); from contacting, mark it screened."""
+    _found(session, referral_id)
+    try:
+        result = screening.record(
+            session,
+            referral_id=referral_id,
+            determination=body.determination,
+            agreement=body.agreement,
+            reason={k: v or None for k, v in body.reason.items()},
+            status_reason=body.status_reason,
+            actor=coordinator,
+        )
+    except screening.ScreeningNotAllowed:
+        raise HTTPException(status.HTTP_409_CONFLICT, text("screening_not_allowed")) from None
+    except queue.TransitionNotAllowed:
+        raise HTTPException(status.HTTP_409_CONFLICT, text("transition_not_allowed")) from None
+    except screening.ScreeningInvalid as invalid:
+        raise HTTPException(422, text(f"screening_{invalid.kind}")) from None
+    referral = queue.get_referral(session, referral_id)
+    return _screening_out(referral, result, {coordinator.id: coordinator.email})
+
+
+@router.post(
     "/referrals/{referral_id}/notes",
     response_model=NoteOut,
     status_code=status.HTTP_201_CREATED,
@@ -353,5 +415,25 @@ def funnel_stats(
         int, Query(ge=1, le=104, description="How many ISO weeks, ending with this one")
     ] = 12,
 ) -> StatsOut:
-    """Funnel counts by ISO week and the most common reasons, without patient data."""
-    return StatsOut.model_validate(stats.funnel(session, weeks=weeks))
+    """Funnel counts and validity figures by ISO week, and the most common reasons, without patient data."""
+    return StatsOut.model_validate(stats.everything(session, weeks=weeks))
+
+
+StatsWeeks = Annotated[
+    int, Query(ge=1, le=104, description="How many ISO weeks, ending with this one")
+]
+
+
+@router.get(
+    "/stats.csv",
+    response_class=CSVResponse,
+    responses=_csv_answers({**SIGNED_IN, **INVALID}, "The statistics as CSV (counts only)."),
+)
+def stats_csv_export(
+    session: SessionDep, coordinator: CurrentCoordinator, weeks: StatsWeeks = 12
+) -> CSVResponse:
+    """Download the statistics (funnel and validity figures, with their counts) as CSV, without patient data."""
+    body = stats_csv.render(stats.everything(session, weeks=weeks))
+    audit.record(session, action="export", actor_id=coordinator.id, detail=f"stats weeks={weeks}")
+    session.commit()
+    return CSVResponse(body, headers=stats_csv.download_headers(weeks))

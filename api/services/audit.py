@@ -22,6 +22,7 @@ ACTIONS = (
     "export",
     "status_change",
     "note",
+    "screening",
     "delete",
 )
 

@@ -146,6 +146,18 @@ def change_status(
     session: Session, *, referral_id: str, to_status: str, reason: str, actor: Coordinator
 ) -> Referral:
     """Move a referral along the workflow; raises TransitionNotAllowed (also when someone else moved it first)."""
+    referral = move_status(
+        session, referral_id=referral_id, to_status=to_status, reason=reason, actor=actor
+    )
+    session.commit()
+    session.refresh(referral)
+    return referral
+
+
+def move_status(
+    session: Session, *, referral_id: str, to_status: str, reason: str, actor: Coordinator
+) -> Referral:
+    """change_status in the caller's transaction (the caller commits); on a refusal it rolls back."""
     referral = get_referral(session, referral_id)
     from_status = referral.status
     if to_status not in TRANSITIONS.get(from_status, ()):
@@ -180,8 +192,6 @@ def change_status(
         referral_id=referral_id,
         detail=f"{from_status}->{to_status}",
     )
-    session.commit()
-    session.refresh(referral)
     return referral
 
 

@@ -95,6 +95,8 @@ def test_the_route_table_is_read() -> None:
         "POST /referrals",
         "GET /coordinator/referrals/{referral_id}",
         "DELETE /coordinator/referrals/{referral_id}",
+        "POST /coordinator/referrals/{referral_id}/screening",
+        "GET /coordinator/stats.csv",
         "GET /admin/audit",
         "GET /health",
     } <= found, found

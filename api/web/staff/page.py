@@ -48,7 +48,7 @@ def signed_in_page(template: str, viewer: Viewer, nav: str, **context: Any) -> H
     return render_html(template, user=viewer, csrf=viewer.csrf, nav=nav, **context)
 
 
-FLASHES = ("status", "note", "deleted", "logged_out")
+FLASHES = ("status", "note", "screening", "deleted", "logged_out")
 
 
 def flash(done: str | None) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi import Path as PathParam
@@ -19,7 +19,7 @@ from api.core.texts import text
 from api.deps import CurrentCoordinator, SessionDep, SettingsDep
 from api.models import Referral
 from api.routes.coordinators import CSVResponse
-from api.services import audit, csv_export, dead_letters, queue
+from api.services import audit, csv_export, dead_letters, queue, screening
 from api.web.staff import searches
 from api.web.staff.criteria_words import RESULT_LABELS, describe_answer, question_text
 from api.web.staff.html_errors import page_router
@@ -32,6 +32,7 @@ from api.web.staff.queue_query import (
     queue_query,
 )
 from api.web.staff.responses import HTML, INVALID, NOT_FOUND, SIGNED_IN
+from contract.names import AGREEMENT_REASONS, AGREEMENTS, DETERMINATIONS, NOT_CHECKED
 
 PAGE_SIZE = 25
 DELETE_REASONS = ("patient_withdrawal", "duplicate", "created_in_error")
@@ -171,9 +172,12 @@ def referral_page(
     """One referral: every criterion, the Linden hint, contact, history, notes, status and delete."""
     viewer = viewer_for(request, session, coordinator)
     referral = _found(session, referral_id)
+    result = referral.screening
     emails = queue.coordinator_emails(
         session,
-        {c.actor_id for c in referral.status_changes} | {n.author_id for n in referral.notes},
+        {c.actor_id for c in referral.status_changes}
+        | {n.author_id for n in referral.notes}
+        | ({result.recorded_by} if result else set()),
     )
     criteria = [
         {
@@ -196,6 +200,7 @@ def referral_page(
         "queue",
         referral=referral,
         criteria=criteria,
+        screening=_screening_form(referral),
         linden=referral.linden or {},
         transitions=queue.allowed_transitions(referral.status),
         emails=emails,
@@ -204,6 +209,41 @@ def referral_page(
     audit.record(session, action="view", actor_id=coordinator.id, referral_id=referral.id)
     session.commit()
     return page
+
+
+def _screening_form(referral: Referral) -> dict[str, Any]:
+    """What the screening form shows: whether it is open, the judged criteria and the recorded choices."""
+    result = referral.screening
+    recorded = {
+        str(row.get("question_id")): row for row in (result.criteria if result else []) or []
+    }
+    words = {
+        str(row.get("question_id", "")): row
+        for row in referral.criteria or []
+        if isinstance(row, dict)
+    }
+    return {
+        "open": screening.can_record(referral.status),
+        "marks_screened": referral.status == screening.MARKS_SCREENED,
+        "result": result,
+        "determinations": DETERMINATIONS,
+        "agreements": AGREEMENTS,
+        "reasons": AGREEMENT_REASONS,
+        "criteria": [
+            {
+                "question_id": question_id,
+                "question": question_text(words.get(question_id, {"question_id": question_id})),
+                "answer": describe_answer(words.get(question_id, {})),
+                "result_label": RESULT_LABELS.get(
+                    str(words.get(question_id, {}).get("status", "")),
+                    str(words.get(question_id, {}).get("status", "")),
+                ),
+                "agreement": recorded.get(question_id, {}).get("agreement") or NOT_CHECKED,
+                "reason": recorded.get(question_id, {}).get("reason") or "",
+            }
+            for question_id in screening.judged_criteria(referral)
+        ],
+    }
 
 
 @router.get(

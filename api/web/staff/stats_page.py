@@ -1,4 +1,4 @@
-"""The funnel statistics page: a bar chart, the weekly numbers and the top reasons."""
+"""The statistics page: the funnel (bar chart, weekly numbers, top reasons) and the validity figures."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from contract.names import LIKELY_ELIGIBLE, NEEDS_REVIEW, NOT_ELIGIBLE, URGENT_C
 from contract.names import OUTCOMES as ALL_OUTCOMES
 
 WEEK_CHOICES = (4, 12, 26, 52)
+# Below this many counted, a share is marked "few" on the page (small numbers are unstable).
+SMALL = 10
 
 router = page_router()
 
@@ -87,10 +89,10 @@ def stats_page(
     coordinator: CurrentCoordinator,
     weeks: Annotated[str | None, Query(max_length=3)] = None,
 ) -> HTMLResponse:
-    """Funnel statistics: a bar chart, the weekly numbers and the top reasons (no patient data)."""
+    """Statistics: the funnel, the top reasons and the validity figures, by week (no patient data)."""
     viewer = viewer_for(request, session, coordinator)
     chosen = int(weeks) if weeks and weeks.isdigit() and int(weeks) in WEEK_CHOICES else 12
-    data = stats.funnel(session, weeks=chosen)
+    data = stats.everything(session, weeks=chosen)
     bars = funnel_bars(data)
     questions = stored_question_texts(session)
     reasons = {
@@ -117,4 +119,8 @@ def stats_page(
         outcome_labels=OUTCOME_LABELS,
         all_outcomes=ALL_OUTCOMES,
         reasons=reasons,
+        validity=data["validity"],
+        questions=questions,
+        csv_url=f"/coordinator/stats.csv?weeks={chosen}",
+        small=SMALL,
     )

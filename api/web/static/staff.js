@@ -5,7 +5,8 @@
  *   <form data-api-form data-url="/coordinator/referrals/ID/status" [data-method="POST"]
  *         [data-done="status" | data-next="/staff/..." | data-follow] [data-login]>
  *
- * The form's named fields become a JSON body. The session's CSRF token comes
+ * The form's named fields become a JSON body ("group[key]" fields an object
+ * under "group"). The session's CSRF token comes
  * from <meta name="csrf-token"> (rendered from the server-side session) and
  * goes in the X-CSRF-Token header, which the API checks on every change
  * (api/deps.py). On success the page moves on (data-next; data-follow: the
@@ -35,9 +36,20 @@
     box.focus();
   }
 
+  // A field named "group[key]" goes into an object: {"group": {"key": value}} (the screening form).
+  var NESTED = /^([a-z_]+)\[([a-z0-9_]+)\]$/;
+
   function bodyOf(form) {
     var body = {};
     new FormData(form).forEach(function (value, name) {
+      var nested = NESTED.exec(name);
+      if (nested) {
+        if (typeof body[nested[1]] !== "object" || body[nested[1]] === null) {
+          body[nested[1]] = {};
+        }
+        body[nested[1]][nested[2]] = value;
+        return;
+      }
       body[name] = value;
     });
     return body;
