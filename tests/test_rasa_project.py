@@ -27,3 +27,17 @@ def test_rasa_data_validates() -> None:
 def test_conversation_stories_pass() -> None:
     code, failures = run_stories(trained_model())
     assert code == 0, "\n".join(failures)
+
+
+def test_the_dialogue_is_rules_and_forms_only() -> None:
+    """bot/config.yml has no MemoizationPolicy because there are no stories to
+    memorise (issue 14): a story added to bot/data would silently do nothing."""
+    import yaml
+
+    policies = [policy["name"] for policy in yaml.safe_load((ROOT / "bot" / "config.yml").read_text())["policies"]]
+    assert policies == ["RulePolicy"]
+    with_stories = [
+        str(path.relative_to(ROOT)) for path in (ROOT / "bot" / "data").rglob("*.yml")
+        if (yaml.safe_load(path.read_text()) or {}).get("stories")
+    ]
+    assert with_stories == []
