@@ -1,4 +1,4 @@
-"""The coordinators' referral queue (JSON): list, detail, status, notes, delete, export, statistics."""
+"""The coordinators' referral queue (JSON): list, detail, status, notes, delete, exports (CSV, FHIR), statistics."""
 
 from __future__ import annotations
 
@@ -29,7 +29,16 @@ from api.schemas_coordinator import (
     StatusIn,
     StatusOut,
 )
-from api.services import audit, csv_export, queue, screening, stats, stats_csv, tracker
+from api.services import (
+    audit,
+    csv_export,
+    fhir_export,
+    queue,
+    screening,
+    stats,
+    stats_csv,
+    tracker,
+)
 
 router = APIRouter(prefix="/coordinator", tags=["coordinator"])
 
@@ -52,6 +61,11 @@ ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
 
 class CSVResponse(Response):
     media_type = "text/csv"
+    charset = "utf-8"
+
+
+class FHIRResponse(Response):
+    media_type = fhir_export.MEDIA_TYPE
     charset = "utf-8"
 
 
@@ -284,6 +298,52 @@ def referral_detail(
     audit.record(session, action="view", actor_id=coordinator.id, referral_id=referral_id)
     session.commit()
     return detail
+
+
+def _fhir_answers(what: str, errors: Responses) -> Responses:
+    return {
+        200: {
+            "description": what,
+            "content": {fhir_export.MEDIA_TYPE: {"schema": {"type": "object"}}},
+        },
+        **{
+            code: {
+                "description": answer["description"],
+                "content": {"application/json": {"schema": ERROR_REF}},
+            }
+            for code, answer in errors.items()
+        },
+    }
+
+
+@router.get(
+    "/referrals/{referral_id}/fhir",
+    response_class=FHIRResponse,
+    responses=_fhir_answers(
+        "The referral as a FHIR R4B collection Bundle.", {**SIGNED_IN, **NOT_FOUND, **INVALID}
+    ),
+)
+def referral_fhir(
+    referral_id: ReferralId, session: SessionDep, coordinator: CurrentCoordinator
+) -> FHIRResponse:
+    """Download one referral as a FHIR Bundle (Patient, ResearchStudy, ResearchSubject, QuestionnaireResponse)."""
+    referral = _found(session, referral_id)
+    body = fhir_export.export(session, referral, actor_id=coordinator.id)
+    session.commit()
+    return FHIRResponse(body, headers=fhir_export.download_headers(referral_id))
+
+
+@router.get(
+    "/fhir/Questionnaire",
+    response_class=FHIRResponse,
+    responses=_fhir_answers("The trial file's questions as a FHIR R4B Questionnaire.", SIGNED_IN),
+)
+def fhir_questionnaire(session: SessionDep, coordinator: CurrentCoordinator) -> FHIRResponse:
+    """The FHIR Questionnaire generated from the trial file (its version), which the exported answers link to."""
+    body = fhir_export.to_json(fhir_export.questionnaire())
+    audit.record(session, action="export", actor_id=coordinator.id, detail="fhir_questionnaire")
+    session.commit()
+    return FHIRResponse(body, headers={"Cache-Control": "no-store"})
 
 
 @router.post(
