@@ -1,4 +1,4 @@
-"""The coordinators' referral queue (JSON): list, detail, status, notes, delete, exports (CSV, FHIR), statistics."""
+"""The coordinators' referral queue (JSON): list, detail, status, notes, delete, exports (CSV, FHIR, REDCap), statistics."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ from api.services import (
     csv_export,
     fhir_export,
     queue,
+    redcap_export,
     screening,
     stats,
     stats_csv,
@@ -344,6 +345,35 @@ def fhir_questionnaire(session: SessionDep, coordinator: CurrentCoordinator) -> 
     audit.record(session, action="export", actor_id=coordinator.id, detail="fhir_questionnaire")
     session.commit()
     return FHIRResponse(body, headers={"Cache-Control": "no-store"})
+
+
+@router.get(
+    "/redcap/dictionary.csv",
+    response_class=CSVResponse,
+    responses=_csv_answers(SIGNED_IN, "The REDCap data dictionary generated from the trial file."),
+)
+def redcap_dictionary(session: SessionDep, coordinator: CurrentCoordinator) -> CSVResponse:
+    """Download the REDCap data dictionary (from the trial file) that the screening log import matches."""
+    body = redcap_export.export_dictionary(session, actor_id=coordinator.id)
+    session.commit()
+    return CSVResponse(body, headers=redcap_export.download_headers("dictionary"))
+
+
+@router.get(
+    "/redcap/records.csv",
+    response_class=CSVResponse,
+    responses=_csv_answers(
+        {**SIGNED_IN, **INVALID}, "The screening log as a REDCap import CSV (codes only)."
+    ),
+)
+def redcap_records(
+    session: SessionDep, coordinator: CurrentCoordinator, filters: Filters
+) -> CSVResponse:
+    """Download the matching referrals as a REDCap import CSV: codes and dates only, no names or free text."""
+    rows = queue.all_referrals(session, filters)
+    body = redcap_export.export_records(session, rows, actor_id=coordinator.id)
+    session.commit()
+    return CSVResponse(body, headers=redcap_export.download_headers("records"))
 
 
 @router.post(
