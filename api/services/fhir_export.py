@@ -109,6 +109,10 @@ def questionnaire(form: trial_form.TrialForm | None = None) -> Questionnaire:
     buttons' values, titles as displays); repeats for a list answer (regions);
     type "integer" when a whole number is an answer (age, pain score), the
     codes then being the other answers the question accepts ("Not sure").
+    R4 allows answerOption on an integer item, but its answers are then meant
+    to be integers: a receiver that enforces that sees the coded "Not sure" of
+    such a question as an answer outside the item's type. One item per question
+    was chosen over splitting the question in two (a number item, a code item).
     """
     form = form or trial_form.load()
     items: list[dict[str, Any]] = []
