@@ -23,6 +23,7 @@ echo "mypy: api/, contract/ against the API environment"
 
 "$ROOT/scripts/setup_browser.sh" || exit 1
 "$PY" "$ROOT/scripts/render_questions.py" --check || exit 1
+"$PY" "$ROOT/scripts/render_trial_form.py" --check || exit 1
 MODEL="$("$ROOT/scripts/train.sh" | tail -n 1)" || exit 1
 export MODEL
 cd "$ROOT"

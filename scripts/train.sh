@@ -9,6 +9,7 @@ exec 9>"$MODELS_DIR/.train.lock"
 flock 9
 
 "$PY" "$ROOT/scripts/render_questions.py" >&2
+"$PY" "$ROOT/scripts/render_trial_form.py" >&2
 fingerprint="$(model_fingerprint)"
 model="$MODELS_DIR/prescreener-$fingerprint.tar.gz"
 # Messages go to stderr, the model's path alone to stdout: callers write

@@ -1,4 +1,4 @@
-"""The coordinators' referral queue (JSON): list, detail, status, notes, delete, export, statistics."""
+"""The coordinators' referral queue (JSON): list, detail, status, notes, delete, exports (CSV, FHIR, REDCap), statistics."""
 
 from __future__ import annotations
 
@@ -29,7 +29,17 @@ from api.schemas_coordinator import (
     StatusIn,
     StatusOut,
 )
-from api.services import audit, csv_export, queue, screening, stats, stats_csv, tracker
+from api.services import (
+    audit,
+    csv_export,
+    fhir_export,
+    queue,
+    redcap_export,
+    screening,
+    stats,
+    stats_csv,
+    tracker,
+)
 
 router = APIRouter(prefix="/coordinator", tags=["coordinator"])
 
@@ -52,6 +62,11 @@ ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
 
 class CSVResponse(Response):
     media_type = "text/csv"
+    charset = "utf-8"
+
+
+class FHIRResponse(Response):
+    media_type = fhir_export.MEDIA_TYPE
     charset = "utf-8"
 
 
@@ -284,6 +299,81 @@ def referral_detail(
     audit.record(session, action="view", actor_id=coordinator.id, referral_id=referral_id)
     session.commit()
     return detail
+
+
+def _fhir_answers(what: str, errors: Responses) -> Responses:
+    return {
+        200: {
+            "description": what,
+            "content": {fhir_export.MEDIA_TYPE: {"schema": {"type": "object"}}},
+        },
+        **{
+            code: {
+                "description": answer["description"],
+                "content": {"application/json": {"schema": ERROR_REF}},
+            }
+            for code, answer in errors.items()
+        },
+    }
+
+
+@router.get(
+    "/referrals/{referral_id}/fhir",
+    response_class=FHIRResponse,
+    responses=_fhir_answers(
+        "The referral as a FHIR R4B collection Bundle.", {**SIGNED_IN, **NOT_FOUND, **INVALID}
+    ),
+)
+def referral_fhir(
+    referral_id: ReferralId, session: SessionDep, coordinator: CurrentCoordinator
+) -> FHIRResponse:
+    """Download one referral as a FHIR Bundle (Patient, ResearchStudy, ResearchSubject, QuestionnaireResponse)."""
+    referral = _found(session, referral_id)
+    body = fhir_export.export(session, referral, actor_id=coordinator.id)
+    session.commit()
+    return FHIRResponse(body, headers=fhir_export.download_headers(referral_id))
+
+
+@router.get(
+    "/fhir/Questionnaire",
+    response_class=FHIRResponse,
+    responses=_fhir_answers("The trial file's questions as a FHIR R4B Questionnaire.", SIGNED_IN),
+)
+def fhir_questionnaire(session: SessionDep, coordinator: CurrentCoordinator) -> FHIRResponse:
+    """The FHIR Questionnaire generated from the trial file (its version), which the exported answers link to."""
+    body = fhir_export.to_json(fhir_export.questionnaire())
+    audit.record(session, action="export", actor_id=coordinator.id, detail="fhir_questionnaire")
+    session.commit()
+    return FHIRResponse(body, headers={"Cache-Control": "no-store"})
+
+
+@router.get(
+    "/redcap/dictionary.csv",
+    response_class=CSVResponse,
+    responses=_csv_answers(SIGNED_IN, "The REDCap data dictionary generated from the trial file."),
+)
+def redcap_dictionary(session: SessionDep, coordinator: CurrentCoordinator) -> CSVResponse:
+    """Download the REDCap data dictionary (from the trial file) that the screening log import matches."""
+    body = redcap_export.export_dictionary(session, actor_id=coordinator.id)
+    session.commit()
+    return CSVResponse(body, headers=redcap_export.download_headers("dictionary"))
+
+
+@router.get(
+    "/redcap/records.csv",
+    response_class=CSVResponse,
+    responses=_csv_answers(
+        {**SIGNED_IN, **INVALID}, "The screening log as a REDCap import CSV (codes only)."
+    ),
+)
+def redcap_records(
+    session: SessionDep, coordinator: CurrentCoordinator, filters: Filters
+) -> CSVResponse:
+    """Download the matching referrals as a REDCap import CSV: codes and dates only, no names or free text."""
+    rows = queue.all_referrals(session, filters)
+    body = redcap_export.export_records(session, rows, actor_id=coordinator.id)
+    session.commit()
+    return CSVResponse(body, headers=redcap_export.download_headers("records"))
 
 
 @router.post(

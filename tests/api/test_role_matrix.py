@@ -97,6 +97,10 @@ def test_the_route_table_is_read() -> None:
         "DELETE /coordinator/referrals/{referral_id}",
         "POST /coordinator/referrals/{referral_id}/screening",
         "GET /coordinator/stats.csv",
+        "GET /coordinator/referrals/{referral_id}/fhir",
+        "GET /coordinator/fhir/Questionnaire",
+        "GET /coordinator/redcap/dictionary.csv",
+        "GET /coordinator/redcap/records.csv",
         "GET /admin/audit",
         "GET /health",
     } <= found, found
