@@ -820,3 +820,21 @@ def test_the_gateway_keeps_one_set_of_connections_per_app(client: TestClient) ->
         start(client)
         start(client)
     assert len(seen) == 2 and seen[0] is seen[1]
+
+
+def test_httpcore_finds_sniffio_in_memory() -> None:
+    """httpcore imports sniffio whenever it makes a lock; without the package each
+    import failed afresh, searching the disk on every request (issue 14's profile)."""
+    import sys
+
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=[]))
+
+    async def one_request() -> None:
+        async with httpx.AsyncClient(transport=transport) as client:
+            await client.get("http://rasa.invalid/")
+        from httpcore._synchronization import current_async_library
+
+        assert current_async_library() == "asyncio"
+
+    asyncio.run(one_request())
+    assert "sniffio" in sys.modules
