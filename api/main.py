@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from api.core.config import get_settings
 from api.core.request_limits import RequestLimits
+from api.core.security_headers import SecurityHeaders
 from api.deps import public
 from api.retention_task import retention_lifespan
 from api.routes import admin, auth, chat, coordinators, referrals
@@ -22,9 +23,6 @@ from api.services.rasa_client import close_rasa_connections
 from api.web import EmbedCORS, dead_letter_pages, embed_origins, pages, staff
 
 logger = logging.getLogger("api.errors")
-
-# Static assets may be cached; everything else can hold patient data (S7).
-CACHEABLE_PREFIXES = ("/static/",)
 
 
 def _add_docs(app: FastAPI) -> None:
@@ -92,17 +90,6 @@ def create_app() -> FastAPI:
         """Liveness check."""
         return {"status": "ok"}
 
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response: Response = await call_next(request)
-        if not request.url.path.startswith(CACHEABLE_PREFIXES):
-            response.headers["Cache-Control"] = "no-store"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        return response
-
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
         # Never echo the input back: it may hold health information.
@@ -128,6 +115,8 @@ def create_app() -> FastAPI:
         )
         return JSONResponse({"detail": "Internal error."}, status_code=500)
 
+    # No-store (but static assets), nosniff, no referrer: on every answer of the routes.
+    app.add_middleware(SecurityHeaders)
     # Trial websites (EMBED_ORIGINS, default none) may load /static/embed.js with SRI: CORS on that file only.
     app.add_middleware(EmbedCORS, origins=embed_origins())
     # Added last, so it runs first: no body or cookie header past the caps reaches any parser.
