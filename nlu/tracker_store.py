@@ -26,6 +26,7 @@ Configured in bot/endpoints.yml and bot/endpoints.replicas.yml as
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections import OrderedDict
@@ -58,6 +59,21 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.known: "OrderedDict[Text, KnownRows]" = OrderedDict()
+        # The queries of a turn as plain SQL on Rasa's table: building ORM
+        # queries (their cache keys) cost more than running them (issue 14's
+        # profile). The session's rows are Rasa's `_event_query`: from the
+        # latest session_started row on (none when there is none).
+        table = self.SQLEvent.__table__.name
+        since_session = (
+            f"sender_id = :sender AND id >= (SELECT max(id) FROM {table} "
+            f"WHERE sender_id = :sender AND type_name = '{SessionStarted.type_name}')"
+        )
+        self._sql_totals = sa.text(f"SELECT max(id), count(id) FROM {table} WHERE sender_id = :sender")
+        self._sql_newer = sa.text(
+            f"SELECT type_name, data FROM {table} WHERE sender_id = :sender AND id > :after ORDER BY id"
+        )
+        self._sql_session = sa.text(f"SELECT data FROM {table} WHERE {since_session} ORDER BY id")
+        self._sql_session_count = sa.text(f"SELECT count(*) FROM {table} WHERE {since_session}")
 
     def _forget_idle(self, now: float) -> None:
         while self.known and (
@@ -66,27 +82,16 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
             self.known.popitem(last=False)
 
     def _session_rows(self, session: Any, sender_id: Text) -> List[Text]:
-        event = self.SQLEvent
-        last_id, count = (
-            session.query(sa.func.max(event.id), sa.func.count(event.id)).filter(event.sender_id == sender_id).one()
-        )
+        last_id, count = session.execute(self._sql_totals, {"sender": sender_id}).one()
         known = self.known.pop(sender_id, None)
         rows: Optional[List[Text]] = None
         if known is not None and last_id is not None and last_id >= known.last_id:
-            new = (
-                session.query(event.type_name, event.data)
-                .filter(event.sender_id == sender_id, event.id > known.last_id)
-                .order_by(event.id)
-                .all()
-            )
+            new = session.execute(self._sql_newer, {"sender": sender_id, "after": known.last_id}).all()
             # Only appended rows, and no new session: the kept rows plus the new ones.
             if known.count + len(new) == count and all(t != SessionStarted.type_name for t, _ in new):
                 rows = known.session_rows + [data for _, data in new]
-        if rows is None:  # first read, a deletion or a new session: Rasa's own query
-            rows = [
-                found.data
-                for found in self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
-            ]
+        if rows is None:  # first read, a deletion or a new session: the rows of Rasa's own query
+            rows = list(session.execute(self._sql_session, {"sender": sender_id}).scalars())
         now = time.monotonic()
         if last_id is not None:
             self.known[sender_id] = KnownRows(last_id, count, rows, now)
@@ -108,7 +113,9 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
         """Rasa's SQLTrackerStore.save, with the new rows written in one insert."""
         await self.stream_events(tracker)
         with self.session_scope() as session:
-            rows = [self._row(tracker.sender_id, event) for event in self._additional_events(session, tracker)]
+            stored = session.execute(self._sql_session_count, {"sender": tracker.sender_id}).scalar_one()
+            # Rasa's `_additional_events`: the tracker's events after as many as the session has stored.
+            rows = [self._row(tracker.sender_id, event) for event in itertools.islice(tracker.events, stored, None)]
             if rows:
                 session.execute(sa.insert(self.SQLEvent.__table__), rows)
             session.commit()

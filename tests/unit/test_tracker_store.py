@@ -93,13 +93,17 @@ def test_reads_only_the_new_rows_and_keeps_little(tmp_path: Path, monkeypatch) -
         tracker.update(_user(f"answer {turn}"))
         asyncio.run(store.save(tracker))
         asyncio.run(store.retrieve("p2"))
-    full_reads = []
-    original = store._event_query
-    monkeypatch.setattr(store, "_event_query", lambda *a, **k: full_reads.append(1) or original(*a, **k))
+    statements: list[str] = []
+    listener = lambda _c, _k, statement, *_a: statements.append(" ".join(statement.split()))  # noqa: E731
+    sa.event.listen(store.engine, "before_cursor_execute", listener)
     tracker.update(_user("one more"))
-    asyncio.run(store.save(tracker))  # Rasa's save counts with its own query (once)
+    asyncio.run(store.save(tracker))  # counts what the session has stored (once), then inserts
     asyncio.run(store.retrieve("p2"))
-    assert full_reads == [1], "the read after a save fetched only the new row"
+    sa.event.remove(store.engine, "before_cursor_execute", listener)
+    reads = [statement for statement in statements if statement.startswith("SELECT")]
+    assert [statement.split(" FROM")[0] for statement in reads] == [
+        "SELECT count(*)", "SELECT max(id), count(id)", "SELECT type_name, data"
+    ], "the read after a save fetched only the new rows"
 
     monkeypatch.setattr(tracker_store, "MAX_CONVERSATIONS", 2)
     for sender in ("a", "b", "c"):
