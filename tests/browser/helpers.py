@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.request
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Union
 
 from playwright.sync_api import Locator, Page, expect
 
 from tests.personas import likely_fit
-from tests.servers import ROOT
+from tests.servers import ROOT, SERVICE_TOKEN
 
 AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -258,3 +259,23 @@ def chat_in_new_context(browser: Any, base_url: str, problems: list[str], **opti
     chat = PatientChat(page)
     chat.start()
     return context, chat
+
+
+def post_referral(system: Any, **fields: Any) -> str:
+    """A referral straight through the intake, as the delivery worker sends it (no chat needed); its id."""
+    from tests.api.factories import referral_body
+
+    body = referral_body(**fields)
+    request = urllib.request.Request(
+        system.api_url + "/referrals",
+        data=json.dumps(body).encode(),
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {SERVICE_TOKEN}",
+            "Idempotency-Key": body["referral_id"],
+        },
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.status in (200, 201)
+    return str(body["referral_id"])

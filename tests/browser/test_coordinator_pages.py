@@ -21,6 +21,7 @@ from tests.browser.helpers import (  # noqa: E402
     assert_accessible,
     chat_in_new_context,
     log_in,
+    post_referral,
     watch,
     with_contact,
 )
@@ -315,30 +316,6 @@ SEARCH_EMAIL = "philippa.s@patient.example"
 SEARCH_TERMS = ("philippa", "searchmarker", SEARCH_EMAIL, "780 555 0123", "7805550123", "decoy")
 
 
-def _post_referral(system: Servers, **fields: Any) -> str:
-    """A referral straight through the intake, as the delivery worker sends it (no chat needed)."""
-    import json
-    import urllib.request
-
-    from tests.api.factories import referral_body
-    from tests.servers import SERVICE_TOKEN
-
-    body = referral_body(**fields)
-    request = urllib.request.Request(
-        system.api_url + "/referrals",
-        data=json.dumps(body).encode(),
-        headers={
-            "Content-Type": "application/json",
-            "Authorization": f"Bearer {SERVICE_TOKEN}",
-            "Idempotency-Key": body["referral_id"],
-        },
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        assert answer.status in (200, 201)
-    return str(body["referral_id"])
-
-
 def _leaks(text: str) -> list[str]:
     from urllib.parse import unquote_plus
 
@@ -351,8 +328,8 @@ def test_finding_7_search_terms_not_in_urls(browser: Any, system: Servers, tmp_p
 
     from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 
-    rid = _post_referral(system, name=SEARCH_NAME, phone=SEARCH_PHONE, email=SEARCH_EMAIL)
-    _post_referral(system, name="Decoy Otherperson", phone="+1 403 555 0999", email="decoy@patient.example")
+    rid = post_referral(system, name=SEARCH_NAME, phone=SEARCH_PHONE, email=SEARCH_EMAIL)
+    post_referral(system, name="Decoy Otherperson", phone="+1 403 555 0999", email="decoy@patient.example")
     # A profile on disk, so that Chromium keeps a real history (the other tests' contexts keep none).
     profile = tmp_path / "profile"
     context = browser.browser_type.launch_persistent_context(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ pytest.importorskip("playwright.sync_api")
 
 from playwright.sync_api import expect  # noqa: E402
 
-from tests.browser.helpers import assert_accessible, log_in  # noqa: E402
+from tests.browser.helpers import assert_accessible, log_in, post_referral  # noqa: E402
 from tests.servers import COORDINATOR_EMAIL, COORDINATOR_PASSWORD, Servers  # noqa: E402
 
 pytestmark = pytest.mark.e2e
@@ -29,31 +28,10 @@ pytestmark = pytest.mark.e2e
 NAME = "Morwenna Screeningform"
 
 
-def _post_referral(system: Servers, **fields: Any) -> str:
-    """A referral through the intake, as the delivery worker sends it."""
-    from tests.api.factories import referral_body
-    from tests.servers import SERVICE_TOKEN
-
-    body = referral_body(**fields)
-    request = urllib.request.Request(
-        system.api_url + "/referrals",
-        data=json.dumps(body).encode(),
-        headers={
-            "Content-Type": "application/json",
-            "Authorization": f"Bearer {SERVICE_TOKEN}",
-            "Idempotency-Key": body["referral_id"],
-        },
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        assert answer.status in (200, 201)
-    return str(body["referral_id"])
-
-
 def test_a_coordinator_marks_screened_and_records_the_result(
     new_page: Callable[..., Any], system: Servers, screenshots: Path
 ) -> None:
-    rid = _post_referral(system, name=NAME)
+    rid = post_referral(system, name=NAME)
     page = new_page(width=1280, height=900)
     log_in(page, system.api_url, COORDINATOR_EMAIL, COORDINATOR_PASSWORD)
     page.goto(f"{system.api_url}/staff/referrals/{rid}")
