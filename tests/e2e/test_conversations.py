@@ -283,3 +283,26 @@ def test_rasa_keeps_the_conversation_in_our_sql_tracker_store(servers: Servers) 
         stored = db.execute("SELECT count(*) FROM events WHERE sender_id = ?", (chat.sender,)).fetchone()[0]
     assert stored > 3
     assert "InMemoryTrackerStore" not in servers.logs()
+
+
+def test_the_faq_answer_is_picked_only_for_a_study_question(servers: Servers) -> None:
+    # Issue 14: nlu.components.FaqAnswerSelector runs Rasa's ResponseSelector
+    # only when the final intent is the study question; the answers' parses
+    # carry no selection (it was computed, and stored, for every message).
+    chat = Chat(servers.url)
+    chat.say("hi")
+    chat.say("for myself")
+    chat.say("what is vertebroplasty?")
+    assert any("cement" in t for t in chat.texts())
+    chat.say("no")
+    with sqlite3.connect(servers.data_dir / "tracker.sqlite") as db:
+        rows = db.execute(
+            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id", (chat.sender,)
+        ).fetchall()
+    parses = [json.loads(data)["parse_data"] for (data,) in rows]
+    questions = [p for p in parses if p["intent"]["name"] == "faq"]
+    others = [p for p in parses if p["intent"]["name"] != "faq"]
+    assert len(questions) == 1 and len(others) >= 3
+    assert questions[0]["response_selector"]["faq"]["response"]["intent_response_key"].startswith("faq/")
+    assert questions[0]["intent"]["full_retrieval_intent_name"].startswith("faq/")
+    assert all("response_selector" not in p for p in others)

@@ -396,3 +396,17 @@ def test_red_flag_needs_a_symptom_runs_before_red_flag_intent() -> None:
     names = [c["name"] for c in yaml.safe_load((Path(__file__).resolve().parents[2] / "bot" / "config.yml").read_text())["pipeline"]]
     assert names.index("nlu.components.RedFlagNeedsASymptom") < names.index("nlu.components.RedFlagIntent")
     assert names.index("FallbackClassifier") < names.index("nlu.components.RedFlagNeedsASymptom")
+
+
+def test_the_faq_answer_selector_is_rasas_and_runs_last() -> None:
+    # It must see the final intent (after the fallback and every rule) to skip
+    # the messages that are not study questions.
+    import yaml
+    from rasa.nlu.selectors.response_selector import ResponseSelector
+
+    from nlu.components import FaqAnswerSelector
+
+    names = [c["name"] for c in yaml.safe_load((Path(__file__).resolve().parents[2] / "bot" / "config.yml").read_text())["pipeline"]]
+    assert issubclass(FaqAnswerSelector, ResponseSelector)
+    assert names[-1] == "nlu.components.FaqAnswerSelector"
+    assert "ResponseSelector" not in names
