@@ -58,6 +58,7 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._pool_sqlite_connections()
         self.known: "OrderedDict[Text, KnownRows]" = OrderedDict()
         # The queries of a turn as plain SQL on Rasa's table: building ORM
         # queries (their cache keys) cost more than running them (issue 14's
@@ -74,6 +75,32 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
         )
         self._sql_session = sa.text(f"SELECT data FROM {table} WHERE {since_session} ORDER BY id")
         self._sql_session_count = sa.text(f"SELECT count(*) FROM {table} WHERE {since_session}")
+
+    def _pool_sqlite_connections(self) -> None:
+        """On a SQLite file: keep connections open, and let readers and the writer work at once.
+
+        SQLAlchemy 1.4 (Rasa's pin) opens a new SQLite connection for every
+        session on a file (NullPool); a message opens several, each reading the
+        schema afresh. A pool keeps them (PostgreSQL is pooled already).
+        Write-ahead logging (WAL), as the API's database has, commits with one
+        sync of the log instead of a rollback journal made and deleted per
+        commit, and readers (the API deleting a conversation, another reader)
+        do not wait for the writer. Durability is unchanged (synchronous stays FULL).
+        """
+        if self.engine.dialect.name != "sqlite" or not isinstance(self.engine.pool, sa.pool.NullPool):
+            return
+        url = self.engine.url
+        self.engine.dispose()
+        # Connections may be returned on another thread than they were made on.
+        self.engine = sa.create_engine(url, poolclass=sa.pool.QueuePool, connect_args={"check_same_thread": False})
+
+        @sa.event.listens_for(self.engine, "connect")
+        def _write_ahead_log(connection: Any, _record: Any) -> None:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()
+
+        self.sessionmaker.configure(bind=self.engine)
 
     def _forget_idle(self, now: float) -> None:
         while self.known and (

@@ -147,3 +147,28 @@ def test_saves_the_rows_rasas_own_save_writes(tmp_path: Path) -> None:
     assert [row[2] for row in ours] == ["action", "session_started", "action", "action"] + ["user", "slot", "action", "bot"] * 2
     assert ours == rasas
     assert "inform" in {row[4] for row in ours} and "prescreen_form" in {row[5] for row in ours}
+
+
+def test_keeps_its_sqlite_connections_and_writes_ahead(tmp_path: Path) -> None:
+    import asyncio
+    import sqlite3
+
+    def connections_for_five_turns(store: SQLTrackerStore, sender: str) -> int:
+        opened: list[object] = []
+        sa.event.listen(store.engine, "connect", lambda connection, _record: opened.append(connection))
+        started = [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]
+        tracker = DialogueStateTracker.from_events(sender, started, DOMAIN.slots)
+        for turn in range(5):
+            tracker.update(_user(f"answer {turn}"))
+            asyncio.run(store.save(tracker))
+            asyncio.run(store.retrieve(sender))
+        return len(opened)
+
+    path = tmp_path / "t.sqlite"
+    # The control: Rasa's own store opens a connection per session on a SQLite file (SQLAlchemy 1.4).
+    assert connections_for_five_turns(SQLTrackerStore(DOMAIN, dialect="sqlite", db=str(path)), "rasa") >= 10
+    store = IncrementalSQLTrackerStore(DOMAIN, dialect="sqlite", db=str(path))
+    assert connections_for_five_turns(store, "ours") == 1
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    _same(store, SQLTrackerStore(DOMAIN, dialect="sqlite", db=str(path)), "ours")
