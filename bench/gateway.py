@@ -24,10 +24,11 @@ import os
 import subprocess
 import tempfile
 import time
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from actions.criteria import load_trial
 from bench import outcomes, profile, understood
@@ -46,6 +47,9 @@ ROUNDS_NO_PAUSE = {1: 8, 10: 2, 50: 1}
 ROUNDS_PAUSED = {1: 2, 10: 1, 50: 1}
 QUICK = {1: 1, 3: 1}  # --quick: a smoke run of the harness itself
 COST = {1: 5, 10: 2}  # --cost: CPU per message, ours and the baseline, in about five minutes
+# --cost runs each level this many times, ours and the baseline taking turns (A B A B A B), so
+# that the machine's drift (its speed moved 2x within a session) falls on both alike.
+COST_REPEATS = 5
 OUTCOME_WORKERS = 3  # personas scored three at a time (the outcome does not depend on it)
 BASELINE_DIR = ROOT / "results" / "bench" / "baseline"
 
@@ -93,49 +97,56 @@ def run_outcomes(servers: Servers, trial: Any, bank: Bank, count: int, typed_onl
     return scored
 
 
-def run_ours(model: str, levels_no_pause: dict[int, int], levels_paused: dict[int, int], persona_count: int,
-             profile_at: Optional[int], direct: bool = True) -> dict[str, Any]:
+@contextmanager
+def our_stack(model: str) -> Iterator[tuple[Servers, dict[str, int]]]:
+    """The whole system on free ports and a throwaway folder, rate limits lifted, warmed up."""
     trial, bank = load_trial(), Bank.load()
-    load_personas = generate(trial, 60, seed=7)  # another draw than the scored personas
     with tempfile.TemporaryDirectory(prefix="bench-gateway-") as tmp:
         servers = Servers(Path(tmp), with_api=True)
         servers.env.update({"SESSION_MESSAGES_PER_MINUTE": "0", "CLIENT_MESSAGES_PER_MINUTE": "0"})
         servers.start(model)
         try:
-            pids = {name: process.pid for name, process in servers.processes.items()}
             # The first turns pay one-off costs (TensorFlow graph tracing, tables).
-            screen_through_gateway(servers.api_url, trial, bank, load_personas[0], None)
+            screen_through_gateway(servers.api_url, trial, bank, generate(trial, 60, seed=7)[0], None)
             time.sleep(2)
-            results: dict[str, Any] = {"memory_at_rest_mb": rss_now(pids)}
-            if persona_count:
-                results["outcomes"] = run_outcomes(servers, trial, bank, persona_count)
-                results["outcomes_typed_only"] = run_outcomes(servers, trial, bank, persona_count, typed_only=True)
-
-            def gateway(pauses: Pauses) -> Callable[[int, int], Screen]:
-                return lambda i, r: screen_through_gateway(
-                    servers.api_url, trial, bank, load_personas[(i * 7 + r) % len(load_personas)], pauses)
-
-            def to_rasa(i: int, r: int) -> Screen:
-                return screen_straight_to_rasa(servers.url, trial, bank, load_personas[(i * 7 + r) % len(load_personas)], None)
-
-            _log("load through the gateway, no pauses")
-            results["gateway_no_pause"] = _levels(levels_no_pause, gateway(None), pids)
-            if levels_paused:
-                _log(f"load through the gateway, pauses of {PAUSES[0]:.0f}-{PAUSES[1]:.0f} s")
-                results["gateway_paused"] = _levels(levels_paused, gateway(PAUSES), pids)
-            if direct:
-                _log("load straight to our Rasa server, no pauses")
-                results["rasa_direct_no_pause"] = _levels(levels_no_pause, to_rasa, pids)
-            if profile_at:
-                _log(f"profiling every process while {profile_at} patients talk at once")
-                results["profile"] = profile.during(
-                    {name: pids[name] for name in ("rasa", "actions", "api", "delivery") if name in pids},
-                    lambda: at_once(profile_at, 1, gateway(None)),
-                )
-            results["memory_after_mb"] = rss_now(pids)
-            return results
+            yield servers, {name: process.pid for name, process in servers.processes.items()}
         finally:
             servers.stop()
+
+
+def run_ours(model: str, levels_no_pause: dict[int, int], levels_paused: dict[int, int], persona_count: int,
+             profile_at: Optional[int], direct: bool = True) -> dict[str, Any]:
+    trial, bank = load_trial(), Bank.load()
+    load_personas = generate(trial, 60, seed=7)  # another draw than the scored personas
+    with our_stack(model) as (servers, pids):
+        results: dict[str, Any] = {"memory_at_rest_mb": rss_now(pids)}
+        if persona_count:
+            results["outcomes"] = run_outcomes(servers, trial, bank, persona_count)
+            results["outcomes_typed_only"] = run_outcomes(servers, trial, bank, persona_count, typed_only=True)
+
+        def gateway(pauses: Pauses) -> Callable[[int, int], Screen]:
+            return lambda i, r: screen_through_gateway(
+                servers.api_url, trial, bank, load_personas[(i * 7 + r) % len(load_personas)], pauses)
+
+        def to_rasa(i: int, r: int) -> Screen:
+            return screen_straight_to_rasa(servers.url, trial, bank, load_personas[(i * 7 + r) % len(load_personas)], None)
+
+        _log("load through the gateway, no pauses")
+        results["gateway_no_pause"] = _levels(levels_no_pause, gateway(None), pids)
+        if levels_paused:
+            _log(f"load through the gateway, pauses of {PAUSES[0]:.0f}-{PAUSES[1]:.0f} s")
+            results["gateway_paused"] = _levels(levels_paused, gateway(PAUSES), pids)
+        if direct:
+            _log("load straight to our Rasa server, no pauses")
+            results["rasa_direct_no_pause"] = _levels(levels_no_pause, to_rasa, pids)
+        if profile_at:
+            _log(f"profiling every process while {profile_at} patients talk at once")
+            results["profile"] = profile.during(
+                {name: pids[name] for name in ("rasa", "actions", "api", "delivery") if name in pids},
+                lambda: at_once(profile_at, 1, gateway(None)),
+            )
+        results["memory_after_mb"] = rss_now(pids)
+        return results
 
 
 def _baseline_model(directory: Path) -> Optional[Path]:
@@ -143,7 +154,9 @@ def _baseline_model(directory: Path) -> Optional[Path]:
     return models[-1] if models else None
 
 
-def run_baseline(directory: Path, turns: int, levels_no_pause: dict[int, int], levels_paused: dict[int, int]) -> dict[str, Any]:
+@contextmanager
+def baseline_server(directory: Path) -> Iterator[tuple[str, dict[str, int]]]:
+    """The `rasa init` bot served by our Rasa over REST, warmed up: (url, {"rasa": pid})."""
     model = _baseline_model(directory)
     if model is None:
         raise FileNotFoundError(f"no baseline model in {directory}/models (bench.run makes it)")
@@ -158,23 +171,27 @@ def run_baseline(directory: Path, turns: int, levels_no_pause: dict[int, int], l
         )
     try:
         subprocess.run([str(RASA_PY), str(ROOT / "scripts" / "wait_ready.py"), f"{url}/"], check=True)
-        pids = {"rasa": process.pid}
         baseline_conversation(url, 3, None, seed=0)  # warm-up, as for ours
         time.sleep(2)
-        results: dict[str, Any] = {"turns_per_conversation": turns, "memory_at_rest_mb": rss_now(pids)}
-
-        def run(pauses: Pauses) -> Callable[[int, int], Screen]:
-            return lambda i, r: baseline_conversation(url, turns, pauses, seed=i * 100 + r)
-
-        _log(f"baseline (rasa init) over REST, {turns} turns per conversation, no pauses")
-        results["no_pause"] = _levels(levels_no_pause, run(None), pids)
-        if levels_paused:
-            _log("baseline, with pauses")
-            results["paused"] = _levels(levels_paused, run(PAUSES), pids)
-        return results
+        yield url, {"rasa": process.pid}
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def baseline_run(url: str, turns: int, pauses: Pauses) -> Callable[[int, int], Screen]:
+    return lambda i, r: baseline_conversation(url, turns, pauses, seed=i * 100 + r)
+
+
+def run_baseline(directory: Path, turns: int, levels_no_pause: dict[int, int], levels_paused: dict[int, int]) -> dict[str, Any]:
+    with baseline_server(directory) as (url, pids):
+        results: dict[str, Any] = {"turns_per_conversation": turns, "memory_at_rest_mb": rss_now(pids)}
+        _log(f"baseline (rasa init) over REST, {turns} turns per conversation, no pauses")
+        results["no_pause"] = _levels(levels_no_pause, baseline_run(url, turns, None), pids)
+        if levels_paused:
+            _log("baseline, with pauses")
+            results["paused"] = _levels(levels_paused, baseline_run(url, turns, PAUSES), pids)
+        return results
 
 
 def outcome_figures(ours: dict[str, Any]) -> dict[str, Any]:
@@ -184,22 +201,66 @@ def outcome_figures(ours: dict[str, Any]) -> dict[str, Any]:
     return {run: {k: ours[run].get(k) for k in keys} for run in ("outcomes", "outcomes_typed_only") if run in ours}
 
 
-def cost_comparison(model: str, baseline: Path, out: Path) -> None:
-    """Issue 14's A/B: CPU ms per patient message and messages/s, our stack against `rasa init`, one run."""
-    ours = run_ours(model, COST, {}, 0, None, direct=False)["gateway_no_pause"]
-    first = ours[0]
-    turns = max(1, round(first["turns"] / max(first["conversations"], 1)))
-    theirs = run_baseline(baseline, turns, COST, {})["no_pause"]
+def cost_comparison(model: str, baseline: Path, out: Path, repeats: int = COST_REPEATS) -> None:
+    """Issue 14's A/B: CPU ms per patient message, messages/s and p95, our stack against `rasa init`.
+
+    Both run at once (an idle server costs nothing) and take turns at each level,
+    `repeats` times: the ratio is of the pooled CPU and turns, and the spread of
+    the per-pair ratios says how much the machine moved meanwhile.
+    """
+    trial, bank = load_trial(), Bank.load()
+    load_personas = generate(trial, 60, seed=7)
     rows = []
-    for mine, base in zip(ours, theirs):
-        ratio = mine["cpu_ms_per_message"]["total"] / base["cpu_ms_per_message"]["total"]
-        rows.append({"at_once": mine["at_once"], "ours": mine, "baseline": base, "cpu_ratio": ratio})
-        _log(f"{mine['at_once']} at once: CPU per message {mine['cpu_ms_per_message']['total']:.1f} ms vs "
-             f"{base['cpu_ms_per_message']['total']:.1f} ms ({ratio:.2f}x); messages/s {mine['messages_per_s']:.1f} vs "
-             f"{base['messages_per_s']:.1f}; p95 {mine.get('p95_ms', 0):.0f} vs {base.get('p95_ms', 0):.0f} ms")
+    with our_stack(model) as (servers, our_pids):
+        def gateway(i: int, r: int) -> Screen:
+            return screen_through_gateway(servers.api_url, trial, bank, load_personas[(i * 7 + r) % len(load_personas)], None)
+
+        # The baseline gets as many turns per conversation as our screens take.
+        first = at_once(1, 1, gateway)
+        turns = max(1, round(first["turns"] / max(first["conversations"], 1)))
+        with baseline_server(baseline) as (url, base_pids):
+            for count, each in COST.items():
+                pairs = []
+                for repeat in range(repeats):
+                    _log(f"{count} at once, round {repeat + 1} of {repeats}: ours, then rasa init")
+                    [mine] = _levels({count: each}, gateway, our_pids)
+                    [base] = _levels({count: each}, baseline_run(url, turns, None), base_pids)
+                    pairs.append((mine, base))
+                rows.append(_pooled(count, pairs))
+    for row in rows:
+        _log(f"{row['at_once']} at once, {repeats} rounds each: CPU per message {row['ours_cpu_ms_per_message']['total']:.1f} ms "
+             f"(" + ", ".join(f"{k} {v:.1f}" for k, v in row["ours_cpu_ms_per_message"].items() if k != "total") + ") "
+             f"vs {row['baseline_cpu_ms_per_message']:.1f} ms: {row['cpu_ratio']:.2f}x (rounds {row['cpu_ratio_min']:.2f}-{row['cpu_ratio_max']:.2f}); "
+             f"messages/s {row['messages_per_s_ratio']:.2f}x; p95 {row['p95_ratio']:.2f}x")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "rows": rows}, indent=2) + "\n")
+    out.write_text(json.dumps({"started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                               "repeats": repeats, "turns_per_baseline_conversation": turns, "rows": rows}, indent=2) + "\n")
     _log(f"written {out}")
+
+
+def _pooled(count: int, pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, Any]:
+    """One level's rounds: CPU and turns summed per side; ratios of the sums, and the spread of the rounds' ratios."""
+    def per_message(rounds: list[dict[str, Any]]) -> dict[str, float]:
+        turns = sum(r["turns"] for r in rounds)
+        names = {name for r in rounds for name in r["cpu_s"]}
+        per = {name: sum(r["cpu_s"].get(name, 0.0) for r in rounds) * 1000 / turns for name in sorted(names)}
+        per["total"] = sum(per.values())
+        return per
+
+    mine, base = [m for m, _ in pairs], [b for _, b in pairs]
+    ours, theirs = per_message(mine), per_message(base)
+    round_ratios = [m["cpu_ms_per_message"]["total"] / b["cpu_ms_per_message"]["total"] for m, b in pairs]
+    rate = lambda rounds: sum(r["turns"] for r in rounds) / sum(r["wall_s"] for r in rounds)  # noqa: E731
+    p95 = lambda rounds: sorted(r["p95_ms"] for r in rounds)[len(rounds) // 2]  # noqa: E731  (the median round's)
+    return {
+        "at_once": count, "rounds": len(pairs),
+        "ours_cpu_ms_per_message": ours, "baseline_cpu_ms_per_message": theirs["total"],
+        "cpu_ratio": ours["total"] / theirs["total"],
+        "cpu_ratio_min": min(round_ratios), "cpu_ratio_max": max(round_ratios),
+        "messages_per_s": {"ours": rate(mine), "baseline": rate(base)}, "messages_per_s_ratio": rate(mine) / rate(base),
+        "p95_ms": {"ours": p95(mine), "baseline": p95(base)}, "p95_ratio": p95(mine) / p95(base),
+        "ours": mine, "baseline": base,
+    }
 
 
 def main() -> None:

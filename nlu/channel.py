@@ -174,6 +174,11 @@ class PrescreenInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("prescreen_webhook", __name__)
 
+        @webhook.listener("after_server_stop")
+        async def close_sessions(_app: Any, _loop: Any) -> None:
+            # The connections to the action server kept open (nlu/rasa_overrides.py).
+            await rasa_overrides.close_kept_sessions()
+
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})

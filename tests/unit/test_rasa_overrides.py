@@ -111,11 +111,13 @@ def test_on_another_rasa_version_rasas_own_code_runs() -> None:
         assert RemoteAction._validate_action_result is rasa_overrides.RASAS_VALIDATE
         assert Event.resolve_by_type is rasa_overrides.RASAS_RESOLVE
         assert RemoteAction._action_call_format is rasa_overrides.RASAS_CALL_FORMAT
+        assert EndpointConfig.session is rasa_overrides.RASAS_SESSION
     finally:
         assert rasa_overrides.install() is True
     assert RemoteAction._validate_action_result is rasa_overrides.validate_action_result
     assert Event.resolve_by_type is rasa_overrides.resolve_by_type
     assert RemoteAction._action_call_format is rasa_overrides.action_call_format
+    assert EndpointConfig.session is rasa_overrides.kept_session
 
 
 # --- the action call carries this turn's events ---------------------------------
@@ -178,3 +180,83 @@ def test_before_any_user_message_every_event_is_sent(domain: Domain) -> None:
     for event in (ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")):
         tracker.update(event)
     assert rasa_overrides.this_turn(tracker) == list(tracker.events)
+
+
+# --- the connections to the action server are kept ------------------------------
+
+
+class _CountingServer:
+    """A real HTTP server answering JSON; counts the TCP connections it accepted."""
+
+    def __init__(self) -> None:
+        self.connections: set[int] = set()
+        self.runner: Any = None
+        self.port = 0
+
+    async def start(self, port: int = 0) -> None:
+        from aiohttp import web
+
+        async def answer(request: web.Request) -> web.Response:
+            self.connections.add(id(request.transport))
+            return web.json_response({"events": [], "responses": [], "auth": request.headers.get("Authorization")})
+
+        app = web.Application()
+        app.router.add_post("/webhook", answer)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", port)
+        await site.start()
+        self.port = port or self.runner.addresses[0][1]
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()
+
+
+def test_the_kept_session_is_rasas_session_but_kept() -> None:
+    import asyncio
+
+    async def compare() -> None:
+        endpoint = EndpointConfig("http://127.0.0.1:1/webhook", headers={"X-Test": "1"},
+                                  basic_auth={"username": "u", "password": "p"})
+        rasas = rasa_overrides.RASAS_SESSION(endpoint)
+        async with endpoint.session() as first, endpoint.session() as second:
+            assert first is second
+            assert (first.headers, first.auth, first.timeout) == (rasas.headers, rasas.auth, rasas.timeout)
+        assert not first.closed, "left open for the next call"
+        await rasas.close()
+        await rasa_overrides.close_kept_sessions()
+        assert first.closed and rasa_overrides.KEPT_SESSIONS == {}
+
+    asyncio.run(compare())
+
+
+def test_calls_reuse_one_connection_and_survive_a_restarted_server() -> None:
+    import asyncio
+
+    async def calls() -> tuple[int, int, int]:
+        server = _CountingServer()
+        await server.start()
+        endpoint = EndpointConfig(f"http://127.0.0.1:{server.port}/webhook", basic_auth={"username": "u", "password": "p"})
+        for _ in range(5):
+            reply = await endpoint.request(json={"next_action": "x"}, method="post")
+            assert reply["auth"].startswith("Basic ")
+        kept = len(server.connections)
+        # The action server restarts: the next call finds its connection closed and opens another.
+        await server.stop()
+        restarted = _CountingServer()
+        await restarted.start(server.port)
+        assert (await endpoint.request(json={"next_action": "x"}, method="post"))["events"] == []
+        after_restart = len(restarted.connections)
+        # The control: Rasa's own session opens a connection per call.
+        rasa_overrides.install("3.6.22")
+        try:
+            for _ in range(3):
+                await endpoint.request(json={"next_action": "x"}, method="post")
+        finally:
+            rasa_overrides.install()
+        control = len(restarted.connections) - after_restart
+        await rasa_overrides.close_kept_sessions()
+        await restarted.stop()
+        return kept, after_restart, control
+
+    assert asyncio.run(calls()) == (1, 1, 3)
