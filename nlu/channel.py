@@ -26,6 +26,7 @@ from rasa.core.tracker_store import SQLTrackerStore
 
 from contract.typed_text import neutralise_text
 from nlu import rasa_overrides
+from nlu.tracker_store import IncrementalSQLTrackerStore
 
 # The Rasa server loads this channel at start-up: the cheaper Rasa internals go in with it.
 rasa_overrides.install()
@@ -85,8 +86,10 @@ def bot_events_since_user(store: SQLTrackerStore, sender_id: Text) -> List[Dict[
     Two indexed queries instead of reading and rebuilding the whole conversation
     (a tenth of Rasa's CPU per message, growing with the conversation; issue 14).
     Rasa's SQL schema (table events, ids in order) is what the API's retention
-    already relies on.
+    already relies on. Our own store answers from the rows it keeps.
     """
+    if isinstance(store, IncrementalSQLTrackerStore):
+        return store.bot_events_since_user(sender_id)
     event = store.SQLEvent
     with store.session_scope() as session:
         last = (

@@ -131,7 +131,8 @@ def test_only_buttons_since_the_last_user_message_are_offered() -> None:
     assert offered_payloads(events) == ['/choose{"choice": "yes"}']
 
 
-async def test_the_short_read_of_the_sql_store_offers_what_the_whole_tracker_offers(tmp_path: Path) -> None:
+@pytest.mark.parametrize("ours", [False, True], ids=["rasas_store", "incremental_store"])
+async def test_the_short_read_of_the_sql_store_offers_what_the_whole_tracker_offers(tmp_path: Path, ours: bool) -> None:
     # Issue 14: the channel reads only the bot events after the last user message, not the
     # whole conversation; on a real SQL tracker store it must offer exactly the same buttons.
     from rasa.core.tracker_store import AwaitableTrackerStore, FailSafeTrackerStore, SQLTrackerStore
@@ -141,7 +142,10 @@ async def test_the_short_read_of_the_sql_store_offers_what_the_whole_tracker_off
 
     from nlu.channel import bot_events_since_user, sql_store
 
-    store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.sqlite"))
+    from nlu.tracker_store import IncrementalSQLTrackerStore
+
+    kind = IncrementalSQLTrackerStore if ours else SQLTrackerStore
+    store = kind(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.sqlite"))
     wrapped = AwaitableTrackerStore(FailSafeTrackerStore(store))
     assert sql_store(wrapped) is store and sql_store(object()) is None
 
@@ -165,6 +169,15 @@ async def test_the_short_read_of_the_sql_store_offers_what_the_whole_tracker_off
         assert offered_buttons(bot_events_since_user(store, "patient-1")) == expected
     assert [b["title"] for b in expected] == ["For myself"], "a new session offers only its own buttons"
     assert bot_events_since_user(store, "nobody") == []
+    if ours:  # from the kept rows: the freshness check of a read, one query
+        import sqlalchemy as sa
+
+        statements: list[str] = []
+        listener = lambda _c, _k, statement, *_a: statements.append(statement)  # noqa: E731
+        sa.event.listen(store.engine, "before_cursor_execute", listener)
+        assert offered_buttons(bot_events_since_user(store, "patient-1")) == expected
+        sa.event.remove(store.engine, "before_cursor_execute", listener)
+        assert len(statements) == 1
 
 
 def test_a_typed_button_title_is_that_button_and_nothing_else_is() -> None:
