@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
-PARTS = {"rasa_side": "bench.json", "conversations": "bench_gateway.json", "cost": "bench_cost.json"}
+PARTS = {"rasa_side": "bench.json", "conversations": "bench_gateway.json", "cost": "bench_cost.json",
+         "alternating": "bench_cost_per_message.json"}
 
 
 def write_json(results: dict[str, Any], path: Path) -> None:
@@ -157,6 +158,10 @@ def _headline(data: dict[str, Any]) -> list[str]:
     o1 = next((r for r in ours.get("gateway_no_pause") or [] if r["at_once"] == 1), None)
     if b1 and o1:
         rows.append(("p50 turn vs `rasa init` bot, 1 at once", ratio(o1.get("p50_ms"), b1.get("p50_ms"))))
+    turns = (data.get("alternating") or {}).get("rows") or []
+    if turns:
+        rows.append(("CPU per message vs `rasa init`, " + " / ".join(f"{r['at_once']}" for r in turns) + " at once (taking turns)",
+                     " / ".join(f"{r['cpu_ratio']:.2f}×" for r in turns)))
     if ours.get("memory_at_rest_mb"):
         rows.append(("Memory at rest, all services", f"{sum(ours['memory_at_rest_mb'].values()):.0f} MB"))
     t = training.get("ours") or {}
@@ -324,12 +329,35 @@ def _speed(data: dict[str, Any], plots: dict[str, str]) -> list[str]:
                   "and after each load, divided by the messages answered; it moves much less with a busy machine than "
                   "latency does). Ours through the gateway without pauses, next to the `rasa init` bot's over the same run:", "",
                   table(CPU_HEADER, cpu_rows), ""]
+    lines += _alternating(data.get("alternating") or {})
     if conv.get("errors", {}).get("baseline"):
         lines += [f"Baseline not measured: {conv['errors']['baseline']}", ""]
     if "latency" in plots:
         lines += [f"![Turn latency by concurrency]({plots['latency']})", ""]
     lines += _profile(ours.get("profile") or {})
     return lines
+
+
+ALTERNATING_HEADER = ("At once", "rounds", *(f"{p} ms" for p in CPU_PROCESSES), "whole stack ms", "`rasa init` ms",
+                      "CPU vs baseline (rounds)", "messages/s vs baseline", "p95 ours / `rasa init`")
+
+
+def _alternating(run: dict[str, Any]) -> list[str]:
+    """bench.gateway --cost: both stacks at once, taking turns; pooled ratios and the rounds' spread."""
+    rows = []
+    for r in run.get("rows") or []:
+        cpu = r["ours_cpu_ms_per_message"]
+        rows.append((r["at_once"], r["rounds"], *(num(cpu.get(p), ".1f") for p in CPU_PROCESSES), num(cpu["total"], ".1f"),
+                     num(r["baseline_cpu_ms_per_message"], ".1f"),
+                     f"{r['cpu_ratio']:.2f}× ({r['cpu_ratio_min']:.2f}–{r['cpu_ratio_max']:.2f})",
+                     f"{r['messages_per_s_ratio']:.2f}×",
+                     f"{num(r['p95_ms']['ours'])} / {num(r['p95_ms']['baseline'])} ms ({r['p95_ratio']:.2f}×)"))
+    if not rows:
+        return []
+    return ["**CPU per patient message, both stacks taking turns** (`bench.gateway --cost`: both run at once, and at each "
+            "level ours and then `rasa init` run in turn, round after round, so that the machine's drift falls on both; "
+            "the ratio is of the pooled CPU and messages, with the lowest and highest round's in brackets; p95 is the median round's):",
+            "", table(ALTERNATING_HEADER, rows), ""]
 
 
 def _profile(profile: dict[str, Any]) -> list[str]:

@@ -9,7 +9,9 @@
 #                              baseline), held-out intents/entities/answer values
 #   bench.gateway  (API env)   simulated patients: outcomes, load at 1/10/50 at
 #                              once with and without pauses, the baseline bot,
-#                              memory, a py-spy profile under load
+#                              memory, a py-spy profile under load; then
+#                              --cost: CPU per message, ours and the baseline
+#                              taking turns (five rounds a level)
 #   bench.cost                 installed sizes; `make start` on a fresh clone
 #   bench.report   (Rasa env)  the page, its plots and the merged JSON
 set -euo pipefail
@@ -29,7 +31,7 @@ fi
 export PYTHONWARNINGS="${PYTHONWARNINGS:-ignore}" SQLALCHEMY_SILENCE_UBER_WARNING=1
 cd "$ROOT"
 model="$("$ROOT/scripts/train.sh" | tail -n 1)"
-rm -f results/bench.json results/bench_gateway.json results/bench_cost.json
+rm -f results/bench.json results/bench_gateway.json results/bench_cost.json results/bench_cost_per_message.json
 if $quick; then
   "$PY" -m bench.run --model "$model" || true
   "$API_PY" -m bench.gateway --model "$model" --quick
@@ -37,6 +39,7 @@ if $quick; then
 else
   "$PY" -m bench.run || true   # a failed part is recorded in its JSON and shown in the report
   "$API_PY" -m bench.gateway --model "$model"
+  "$API_PY" -m bench.gateway --model "$model" --cost  # CPU per message, both stacks taking turns
   "$PY" -m bench.cost --first-run
 fi
 "$PY" -m bench.report

@@ -257,6 +257,14 @@ def test_report_renders_every_part_and_survives_missing_ones(tmp_path: Path) -> 
     data["conversations"]["baseline"]["no_pause"] = [{**level, "messages_per_s": 6.0, "cpu_ms_per_message": {"rasa": 50.0, "total": 50.0}}]
     page = report.render(data, tmp_path)
     assert "| 1 | 60.0 | 9.0 | 11.0 | 0.0 | 80.0 | 50.0 | 1.6× | 3.0 | 6.0 | 0.5× |" in page
+    assert "taking turns" not in page, "no alternating run: no such table"
+    data["alternating"] = {"rows": [{
+        "at_once": 10, "rounds": 5, "ours_cpu_ms_per_message": {"rasa": 25.0, "actions": 1.5, "api": 4.5, "delivery": 0.0, "total": 31.0},
+        "baseline_cpu_ms_per_message": 34.0, "cpu_ratio": 31.0 / 34.0, "cpu_ratio_min": 0.81, "cpu_ratio_max": 1.01,
+        "messages_per_s_ratio": 1.3, "p95_ms": {"ours": 500.0, "baseline": 600.0}, "p95_ratio": 500.0 / 600.0}]}
+    page = report.render(data, tmp_path)
+    assert "| 10 | 5 | 25.0 | 1.5 | 4.5 | 0.0 | 31.0 | 34.0 | 0.91× (0.81–1.01) | 1.30× | 500 / 600 ms (0.83×) |" in page
+    assert "CPU per message vs `rasa init`, 10 at once (taking turns) | 0.91×" in page
     empty = report.render({"machine": data["machine"]}, tmp_path / "empty")
     assert "Not measured in this run" in empty
     json.dumps(data)  # the merged JSON is plain data
@@ -286,7 +294,6 @@ def test_the_first_run_clone_inherits_no_path_or_port_of_this_checkout() -> None
 def test_the_cpu_meter_counts_a_busy_process_tree_and_not_an_idle_one() -> None:
     import subprocess
     import sys
-    import time
 
     from bench.cpu import CpuMeter, tree_cpu_s
 
@@ -294,12 +301,15 @@ def test_the_cpu_meter_counts_a_busy_process_tree_and_not_an_idle_one() -> None:
     # (the child's time then counts in the parent's cutime); and a process that only sleeps.
     burner = "import time\nend = time.process_time() + 0.4\nwhile time.process_time() < end: pass"
     parent = subprocess.Popen(
-        [sys.executable, "-c", "import subprocess, sys, time\nsys.stdin.readline()\n"
+        [sys.executable, "-c", "import subprocess, sys, time\nprint('ready', flush=True)\nsys.stdin.readline()\n"
          f"subprocess.run([sys.executable, '-c', {burner!r}])\nprint('done', flush=True)\ntime.sleep(30)"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    idle = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    idle = subprocess.Popen([sys.executable, "-c", "import time; print('ready', flush=True); time.sleep(30)"],
+                            stdout=subprocess.PIPE, text=True)
     try:
-        time.sleep(1)  # both interpreters started before the meter
+        # Both interpreters started (their start-up CPU spent) before the meter, however busy the machine.
+        assert parent.stdout is not None and idle.stdout is not None
+        assert parent.stdout.readline().strip() == "ready" and idle.stdout.readline().strip() == "ready"
         with CpuMeter({"busy": parent.pid, "idle": idle.pid}) as meter:
             assert parent.stdin is not None and parent.stdout is not None
             parent.stdin.write("go\n")
