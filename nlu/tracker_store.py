@@ -63,11 +63,11 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
         # The queries of a turn as plain SQL on Rasa's table: building ORM
         # queries (their cache keys) cost more than running them (issue 14's
         # profile). The session's rows are Rasa's `_event_query`: from the
-        # latest session_started row on (none when there is none).
+        # latest session_started row on, or every row when there is none.
         table = self.SQLEvent.__table__.name
         since_session = (
-            f"sender_id = :sender AND id >= (SELECT max(id) FROM {table} "
-            f"WHERE sender_id = :sender AND type_name = '{SessionStarted.type_name}')"
+            f"sender_id = :sender AND id >= COALESCE((SELECT max(id) FROM {table} "
+            f"WHERE sender_id = :sender AND type_name = '{SessionStarted.type_name}'), 0)"
         )
         self._sql_totals = sa.text(f"SELECT max(id), count(id) FROM {table} WHERE sender_id = :sender")
         self._sql_newer = sa.text(

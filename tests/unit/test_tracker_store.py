@@ -172,3 +172,28 @@ def test_keeps_its_sqlite_connections_and_writes_ahead(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     _same(store, SQLTrackerStore(DOMAIN, dialect="sqlite", db=str(path)), "ours")
+
+
+def test_a_conversation_without_a_session_start_is_stored_and_read_as_rasa_does(tmp_path: Path) -> None:
+    # Rasa's query reads every row of a conversation that has no session_started row
+    # (its `or ... is None`); the store's queries must too, or each save would store
+    # the whole conversation again. The Rasa server starts every conversation with a
+    # session, so this is Rasa's contract kept rather than a path the bot takes.
+    import asyncio
+    import sqlite3
+
+    def stored_rows(kind: type[SQLTrackerStore], db: Path) -> int:
+        store = kind(DOMAIN, dialect="sqlite", db=str(db))
+        tracker = DialogueStateTracker.from_events("p", [ActionExecuted("action_listen")], DOMAIN.slots)
+        for turn in range(5):
+            tracker.update(_user(f"answer {turn}"))
+            asyncio.run(store.save(tracker))
+            asyncio.run(store.retrieve("p"))
+        with sqlite3.connect(db) as connection:
+            return int(connection.execute("SELECT count(*) FROM events").fetchone()[0])
+
+    assert stored_rows(SQLTrackerStore, tmp_path / "rasa.sqlite") == 6
+    assert stored_rows(IncrementalSQLTrackerStore, tmp_path / "ours.sqlite") == 6
+    store = IncrementalSQLTrackerStore(DOMAIN, dialect="sqlite", db=str(tmp_path / "ours.sqlite"))
+    read = _same(store, SQLTrackerStore(DOMAIN, dialect="sqlite", db=str(tmp_path / "ours.sqlite")), "p")
+    assert read is not None and len(read.events) == 6
