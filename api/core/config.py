@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     tracker_db_url: str = ""
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout_s: float = 5.0
+    # Turns one API process sends to one Rasa server at once; the next wait in line, in
+    # the order they came, within their deadline (0: no limit). Rasa answers a turn in
+    # several steps on one event loop, each step queued behind every turn in progress,
+    # so fifty at once made some turns wait past the deadline (issue 14).
+    rasa_max_in_flight: int = 4
     # Shared with the action server's delivery worker (referral intake).
     service_token: str = PLACEHOLDER
     secret_key: str = PLACEHOLDER

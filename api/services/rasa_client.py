@@ -21,6 +21,14 @@ loads every CA certificate. Tests replace the dependency with a `RasaClient`
 on an `httpx.MockTransport` (or a real socket that never answers); a
 `RasaClient` made without connections opens a client per call.
 
+Turns in progress at one Rasa server are limited per API process
+(settings.rasa_max_in_flight): Rasa answers a turn in several steps (reading,
+understanding, each action-server call, saving) on one event loop, and every
+step waits behind the steps of every other turn in progress. With fifty turns
+in progress some waited past the deadline (a 503 to the patient) while Rasa
+was busy with the rest. A turn over the limit waits here, in arrival order,
+within its own deadline; Rasa then finishes each turn soon after starting it.
+
 Several Rasa servers (replicas sharing the tracker store and the Redis lock
 store, bot/endpoints.replicas.yml) are listed in RASA_URL separated by commas.
 Each conversation goes to one of them, chosen from its id the same way in
@@ -37,7 +45,7 @@ import hashlib
 import ssl
 import weakref
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from functools import cache
 from typing import Annotated, Any
 
@@ -84,6 +92,19 @@ class RasaConnections:
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
             weakref.WeakKeyDictionary()
         )
+        self._slots: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]
+        ] = weakref.WeakKeyDictionary()
+
+    def slots(self, url: str, in_flight: int) -> AbstractAsyncContextManager[Any]:
+        """A place among the `in_flight` turns sent to `url` at once (asyncio wakes waiters in order)."""
+        if in_flight <= 0:
+            return nullcontext()
+        per_loop = self._slots.setdefault(asyncio.get_running_loop(), {})
+        found = per_loop.get(url)
+        if found is None:
+            found = per_loop[url] = asyncio.Semaphore(in_flight)
+        return found
 
     def client(self) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
@@ -123,8 +144,10 @@ class RasaClient:
         timeout_s: float,
         transport: httpx.AsyncBaseTransport | None = None,
         connections: RasaConnections | None = None,
+        in_flight: int = 0,
     ) -> None:
         self.urls = [url + WEBHOOK_PATH for url in base_urls(base_url)]
+        self.in_flight = in_flight
         self.url = self.urls[0]
         self.timeout_s = min(max(float(timeout_s), 0.001), MAX_TIMEOUT_S)
         self._transport = transport
@@ -198,10 +221,18 @@ class RasaClient:
         timeout = httpx.Timeout(limit)
         for url in order[:-1]:
             try:
-                return await client.post(url, json=body, timeout=timeout)
+                return await self._post_one(client, url, body, timeout)
             except httpx.ConnectError:
                 continue  # nothing reached that server: another replica serves the turn
-        return await client.post(order[-1], json=body, timeout=timeout)
+        return await self._post_one(client, order[-1], body, timeout)
+
+    async def _post_one(
+        self, client: httpx.AsyncClient, url: str, body: dict[str, str], timeout: httpx.Timeout
+    ) -> httpx.Response:
+        if self._connections is None:  # a client for this call only: nothing shared to limit
+            return await client.post(url, json=body, timeout=timeout)
+        async with self._connections.slots(url, self.in_flight):
+            return await client.post(url, json=body, timeout=timeout)
 
 
 async def get_rasa_connections(request: Request) -> RasaConnections:
@@ -225,7 +256,12 @@ async def get_rasa_client(
     connections: Annotated[RasaConnections, Depends(get_rasa_connections)],
 ) -> RasaClient:
     """Request dependency; override it in tests to talk to a fake Rasa."""
-    return RasaClient(settings.rasa_url, settings.rasa_timeout_s, connections=connections)
+    return RasaClient(
+        settings.rasa_url,
+        settings.rasa_timeout_s,
+        connections=connections,
+        in_flight=settings.rasa_max_in_flight,
+    )
 
 
 RasaDep = Annotated[RasaClient, Depends(get_rasa_client)]

@@ -35,7 +35,7 @@ from api.db import get_sessionmaker
 from api.deps import request_settings
 from api.models import ChatSession
 from api.services.chat_runtime import ChatRuntime, get_chat_runtime
-from api.services.rasa_client import RasaClient, get_rasa_client
+from api.services.rasa_client import RasaClient, RasaUnavailable, get_rasa_client
 
 SELF = '/choose{"choice": "self"}'
 CAREGIVER = '/choose{"choice": "caregiver"}'
@@ -728,11 +728,17 @@ def test_a_read_is_fresh_only_if_nobody_held_or_took_the_lock_since() -> None:
 
 
 @contextmanager
-def keep_alive_server() -> Iterator[tuple[str, list[int]]]:
-    """A real HTTP/1.1 server answering `[]` on kept-alive connections; lists one entry per connection."""
+def keep_alive_server(delay_s: float = 0.0, busy: dict[str, Any] | None = None) -> Iterator[tuple[str, list[int]]]:
+    """A real HTTP/1.1 server answering `[]` on kept-alive connections; lists one entry per connection.
+
+    `delay_s`: each answer takes that long; `busy` then records the most turns in
+    progress at once ("peak") and the senders in the order their turns began ("order").
+    """
     connections: list[int] = []
     ready = threading.Event()
     state: dict[str, Any] = {}
+    busy = busy if busy is not None else {}
+    busy.update(now=0, peak=0, order=[])
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         connections.append(1)
@@ -743,7 +749,12 @@ def keep_alive_server() -> Iterator[tuple[str, list[int]]]:
                     (int(line.split(b":", 1)[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")),
                     0,
                 )
-                await reader.readexactly(length)
+                body = await reader.readexactly(length)
+                busy["now"] += 1
+                busy["peak"] = max(busy["peak"], busy["now"])
+                busy["order"].append(json.loads(body).get("sender"))
+                await asyncio.sleep(delay_s)
+                busy["now"] -= 1
                 writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n[]")
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
@@ -789,6 +800,64 @@ def test_messages_reuse_one_kept_alive_connection_to_rasa() -> None:
 
         asyncio.run(turns())
     assert len(connections) == 1
+
+
+def test_turns_beyond_the_limit_wait_in_line_in_the_order_they_came() -> None:
+    """Issue 14: fifty turns in progress at one Rasa made some wait past the deadline."""
+    from api.services.rasa_client import RasaConnections
+
+    busy: dict[str, Any] = {}
+    with keep_alive_server(delay_s=0.1, busy=busy) as (url, _connections):
+        pool = RasaConnections()
+
+        async def turns(in_flight: int) -> list[Any]:
+            async def one(number: int) -> Any:
+                await asyncio.sleep(number * 0.005)  # they come in this order
+                return await RasaClient(url, 5, connections=pool, in_flight=in_flight).send(f"c{number}", message="hi")
+
+            try:
+                return await asyncio.gather(*(one(number) for number in range(10)))
+            finally:
+                await pool.aclose()
+
+        assert asyncio.run(turns(3)) == [[]] * 10
+        assert busy["peak"] == 3
+        assert busy["order"] == [f"c{number}" for number in range(10)]
+        # The control: without a limit all ten are in progress at once.
+        assert asyncio.run(turns(0)) == [[]] * 10
+        assert busy["peak"] == 10
+
+
+def test_the_wait_in_line_counts_against_the_turns_deadline() -> None:
+    from api.services.rasa_client import RasaConnections
+
+    with keep_alive_server(delay_s=0.3) as (url, _connections):
+        pool = RasaConnections()
+
+        async def turns() -> list[Any]:
+            async def one(number: int) -> Any:
+                await asyncio.sleep(number * 0.01)
+                return await RasaClient(url, 0.5, connections=pool, in_flight=1).send(f"c{number}", message="hi")
+
+            try:
+                return await asyncio.gather(*(one(number) for number in range(3)), return_exceptions=True)
+            finally:
+                await pool.aclose()
+
+        first, second, third = asyncio.run(turns())
+    assert first == [] and isinstance(second, RasaUnavailable) and second.kind == "timeout"
+    assert isinstance(third, RasaUnavailable) and third.kind == "timeout"
+
+
+def test_the_gateway_limits_turns_in_progress_as_configured() -> None:
+    from api.core.config import Settings
+    from api.services.rasa_client import RasaConnections
+
+    async def made() -> RasaClient:
+        return await get_rasa_client(Settings(rasa_max_in_flight=7), RasaConnections())
+
+    assert asyncio.run(made()).in_flight == 7
+    assert Settings().rasa_max_in_flight == 4
 
 
 def test_without_kept_connections_each_call_opens_its_own() -> None:
