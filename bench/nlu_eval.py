@@ -166,8 +166,11 @@ def evaluate(model: Path) -> dict[str, Any]:
         for i, (e, p) in enumerate(zip(intents, predicted)) if e.intent != p
     ]
 
-    # Response selection is scored on the faq examples only, whatever DIET said:
-    # it answers "given a faq question, is the right answer picked?".
+    # Response selection is scored on the faq examples only: "is a study question
+    # given the right answer?". The answer is picked only for a message whose
+    # final intent is the study question (nlu.components.FaqAnswerSelector, issue
+    # 14), so a question taken for something else counts as not answered, as the
+    # patient meets it. Before 2026-12-04 the answer was scored whatever the intent.
     faq = [(e, r) for e, r in zip(intents, intent_results) if e.response_key]
     selector = {
         "n": len(faq),

@@ -184,7 +184,8 @@ def _understanding(data: dict[str, Any]) -> list[str]:
     if intent:
         lines += [f"**Intents** (`tests/nlu_heldout/heldout.yml`, {intent['n']} messages): accuracy **{intent['accuracy']:.3f}**, "
                   f"macro F1 **{intent['macro_f1']:.3f}**, {intent['fallbacks']} fell back to \"I did not understand\". "
-                  f"FAQ answer picked right: {pct(selector.get('accuracy'))} of {selector.get('n')}.", ""]
+                  f"Study questions given the right FAQ answer (taken for a study question and the right answer picked): "
+                  f"{pct(selector.get('accuracy'))} of {selector.get('n')}.", ""]
         lines += [table(("Intent", "F1"), [(k, f"{v:.2f}") for k, v in sorted(intent["per_intent_f1"].items(), key=lambda kv: kv[1])]), ""]
     if ent:
         lines += [f"**Entities** (`tests/nlu_heldout/entities.yml`, {ent['n_messages']} messages, {ent.get('left_out_as_training_texts', 0)} more left out as "
