@@ -32,6 +32,7 @@ from typing import Any, Callable, Iterator, Optional
 
 from actions.criteria import load_trial
 from bench import outcomes, profile, understood
+from bench.commit import measured_commit
 from bench.cpu import CpuMeter
 from bench.load import MemorySampler, at_once, rss_now, turn_figures
 from bench.patients import (Pauses, Screen, baseline_conversation, screen_straight_to_rasa,
@@ -234,7 +235,7 @@ def cost_comparison(model: str, baseline: Path, out: Path, repeats: int = COST_R
              f"messages/s {row['messages_per_s_ratio']:.2f}x; p95 {row['p95_ratio']:.2f}x")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                               "repeats": repeats, "turns_per_baseline_conversation": turns, "rows": rows}, indent=2) + "\n")
+                               "commit": measured_commit(), "repeats": repeats, "turns_per_baseline_conversation": turns, "rows": rows}, indent=2) + "\n")
     _log(f"written {out}")
 
 

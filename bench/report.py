@@ -355,7 +355,8 @@ def _alternating(run: dict[str, Any]) -> list[str]:
                      f"{num(r['p95_ms']['ours'])} / {num(r['p95_ms']['baseline'])} ms ({r['p95_ratio']:.2f}×)"))
     if not rows:
         return []
-    return ["**CPU per patient message, both stacks taking turns** (`bench.gateway --cost`: both run at once, and at each "
+    measured = f"commit {run['commit']}, {run.get('started_at', 'unknown')}: " if run.get("commit") else ""
+    return [f"**CPU per patient message, both stacks taking turns** ({measured}`bench.gateway --cost`: both run at once, and at each "
             "level ours and then `rasa init` run in turn, round after round, so that the machine's drift falls on both; "
             "the ratio is of the pooled CPU and messages, with the lowest and highest round's in brackets; p95 is the median round's):",
             "", table(ALTERNATING_HEADER, rows), ""]

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from bench import nlu_eval, report, training
+from bench.commit import measured_commit
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE_DIR = ROOT / "results" / "bench" / "baseline"
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     results: dict[str, Any] = {
         "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "commit": _commit(),
+        "commit": measured_commit(),
         # Other work on the machine skews every number here: keep the context.
         "machine": {"cpus": os.cpu_count(), "load_avg_at_start": os.getloadavg(), "python": platform.python_version()},
     }
@@ -82,13 +83,6 @@ def main(argv: list[str] | None = None) -> int:
         results["training"] = trainings
         results["nlu"] = _section("held-out NLU evaluation", results, lambda: nlu_eval.evaluate(model))
     return _finish(results, args.out, started)
-
-
-def _commit() -> str:
-    """HEAD, marked when the working tree differs: the figures describe this code."""
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    return head + (" (with uncommitted changes)" if dirty else "")
 
 
 def _finish(results: dict[str, Any], out: Path, started: float) -> int:
