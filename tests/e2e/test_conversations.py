@@ -219,13 +219,18 @@ def test_go_back_and_start_over(servers: Servers) -> None:
     assert chat.asks == "respondent"
 
 
-def test_study_question_mid_form_is_answered_then_the_form_resumes(servers: Servers) -> None:
+def study_question_mid_form(servers: Servers) -> Chat:
+    """A patient asks a study question at the first screening question; the bot answers it."""
     chat = Chat(servers.url)
     chat.say("hi")
     chat.say("for myself")
     chat.say("what is vertebroplasty?")
     assert any("cement" in t for t in chat.texts())
-    assert chat.asks == "red_flags"
+    return chat
+
+
+def test_study_question_mid_form_is_answered_then_the_form_resumes(servers: Servers) -> None:
+    assert study_question_mid_form(servers).asks == "red_flags"
 
 
 def test_unclear_answers_are_rephrased_then_a_way_out_is_offered_then_put_down_as_not_sure(servers: Servers) -> None:
@@ -289,11 +294,7 @@ def test_the_faq_answer_is_picked_only_for_a_study_question(servers: Servers) ->
     # Issue 14: nlu.components.FaqAnswerSelector runs Rasa's ResponseSelector
     # only when the final intent is the study question; the answers' parses
     # carry no selection (it was computed, and stored, for every message).
-    chat = Chat(servers.url)
-    chat.say("hi")
-    chat.say("for myself")
-    chat.say("what is vertebroplasty?")
-    assert any("cement" in t for t in chat.texts())
+    chat = study_question_mid_form(servers)
     chat.say("no")
     with sqlite3.connect(servers.data_dir / "tracker.sqlite") as db:
         rows = db.execute(
