@@ -160,7 +160,9 @@ def _headline(data: dict[str, Any]) -> list[str]:
         rows.append(("p50 turn vs `rasa init` bot, 1 at once", ratio(o1.get("p50_ms"), b1.get("p50_ms"))))
     turns = (data.get("alternating") or {}).get("rows") or []
     if turns:
-        rows.append(("CPU per message vs `rasa init`, " + " / ".join(f"{r['at_once']}" for r in turns) + " at once (taking turns)",
+        other = (data.get("alternating") or {}).get("commit")
+        label = f", commit {other}" if other and other != _measured_commit(data) else ""
+        rows.append(("CPU per message vs `rasa init`, " + " / ".join(f"{r['at_once']}" for r in turns) + f" at once (taking turns{label})",
                      " / ".join(f"{r['cpu_ratio']:.2f}×" for r in turns)))
     if ours.get("memory_at_rest_mb"):
         rows.append(("Memory at rest, all services", f"{sum(ours['memory_at_rest_mb'].values()):.0f} MB"))
@@ -468,6 +470,7 @@ def _limits(data: dict[str, Any]) -> list[str]:
         return []
     top, low = max(rows), min(rows)
     lines = ["## What limits it, and what would help", ""]
+    lines += _cpu_shares(data)
     one, many = rows[low], rows[top]
     lines.append(
         f"- One patient at a time a turn takes {num(one.get('p50_ms'))} ms at the median; with {top} at once and no pauses, "
@@ -498,11 +501,26 @@ def _limits(data: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _cpu_shares(data: dict[str, Any]) -> list[str]:
+    """CPU per message by process at the highest load (the alternating run's when there is one), and where to read more."""
+    ours = (data.get("conversations") or {}).get("ours") or {}
+    alternating = (data.get("alternating") or {}).get("rows") or []
+    measured = (ours.get("gateway_no_pause") or [{}])[-1].get("cpu_ms_per_message") or {}
+    cpu = alternating[-1]["ours_cpu_ms_per_message"] if alternating else measured
+    if not cpu.get("total"):
+        return []
+    total = cpu["total"]
+    parts = sorted(((name, ms) for name, ms in cpu.items() if name != "total" and ms >= 0.05), key=lambda part: -part[1])
+    return ["- CPU per patient message at the highest load: "
+            + ", ".join(f"{name} {ms:.1f} ms ({ms / total:.0%})" for name, ms in parts) + f", of {total:.1f} ms in all. "
+            "What each change of issue 14 saved, and what could be cut next: [throughput.md](throughput.md)."]
+
+
 # What would help when an area leads a profile (keys are bench.profile.AREAS names).
 AREA_ADVICE = {
     "JSON schema checks of action replies (jsonschema, URL parsing)":
-        " Rasa 3.6 builds a new jsonschema validator for every reply of the action server; caching it (a small upstream"
-        " change) would take that share off every turn that runs a custom action.",
+        " Rasa 3.6 builds a new jsonschema validator for every reply of the action server; nlu/rasa_overrides.py builds it"
+        " once on the pinned Rasa, so a lead here means the override is not installed.",
     "SQL stores (SQLAlchemy, SQLite)":
         " Rasa reads a conversation's events back on every turn; PostgreSQL (as in production) and shorter sessions help.",
 }

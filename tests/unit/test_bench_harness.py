@@ -265,6 +265,9 @@ def test_report_renders_every_part_and_survives_missing_ones(tmp_path: Path) -> 
     page = report.render(data, tmp_path)
     assert "| 10 | 5 | 25.0 | 1.5 | 4.5 | 0.0 | 31.0 | 34.0 | 0.91× (0.81–1.01) | 1.30× | 500 / 600 ms (0.83×) |" in page
     assert "CPU per message vs `rasa init`, 10 at once (taking turns) | 0.91×" in page
+    assert "- CPU per patient message at the highest load: rasa 25.0 ms (81%), api 4.5 ms (15%), actions 1.5 ms (5%), of 31.0 ms in all." in page
+    data["alternating"]["commit"] = "def5678"
+    assert "(taking turns, commit def5678) | 0.91×" in report.render(data, tmp_path)
     empty = report.render({"machine": data["machine"]}, tmp_path / "empty")
     assert "Not measured in this run" in empty
     json.dumps(data)  # the merged JSON is plain data
