@@ -32,6 +32,7 @@ from hypothesis import strategies as st
 
 from tests.gateway_client import coordinator
 from tests.outbox_view import outbox_rows
+from tests.personas import HELPER_CONTACT_ORDER
 from tests.servers import ROOT, Servers, running_system
 
 pytestmark = pytest.mark.e2e
@@ -39,7 +40,8 @@ pytestmark = pytest.mark.e2e
 TIMEOUT_S = 10.0
 MAX_CHARS = 500  # settings.max_message_chars
 TRIAL_IDS = [q["id"] for q in yaml.safe_load((ROOT / "trial" / "nct04242589.yml").read_text())["questions"]]
-CONTACT_IDS = ["consent_contact", "contact_name", "contact_reach", "contact_time", "contact_language", "contact_confirmed"]
+# A helper's contact questions include a patient's (tests/personas.py, issue 13's helper consent).
+CONTACT_IDS = HELPER_CONTACT_ORDER
 # The confirming questions (bot/domain/checks.yml) may stand in for any question.
 CHECK_IDS = ["red_flag_check", "answer_check"]
 KNOWN_QUESTIONS = set(TRIAL_IDS) | set(CONTACT_IDS) | set(CHECK_IDS)
@@ -63,6 +65,10 @@ NORMAL: dict[str, tuple[Optional[str], str]] = {
     "visceral_metastases": (None, "no"),
     "able_to_attend": (None, "yes"),
     "consent_contact": ("Yes", "yes"),
+    # Reached when a fuzzed answer to "respondent" was read as someone else's.
+    "helper_agreement": ("Yes, they agree", "yes, they agree"),
+    "patient_name": (None, "Pat Fuzz"),
+    "helper_relationship": ("Friend", "friend"),
     "contact_name": (None, "Fuzz Person"),
     "contact_reach": (None, "fuzz.person@example.org"),
     "contact_time": ("Evening", "evening"),
@@ -267,6 +273,21 @@ def test_hostile_input_never_breaks_the_chat(patient: FuzzPatient, batch: list[t
     for kind, value in batch:
         patient.send(kind, value)
     patient.answer_normally()
+
+
+def test_a_helpers_conversation_is_answered_normally_to_the_end(system: Servers) -> None:
+    # The fuzzing reaches a helper's questions whenever it taps "someone else" at the first
+    # question (a full run found them missing here); this walks that path every time.
+    helper = FuzzPatient(system.api_url)
+    helper.start()
+    assert helper.asks == "respondent"
+    helper.send("payload", helper.buttons[next(t for t, p in helper.buttons.items() if "caregiver" in p)])
+    asked = []
+    while helper.conversations == 1 and len(asked) < 40:  # the last answer starts the next conversation
+        asked.append(helper.asks)
+        helper.answer_normally()
+    assert {"helper_agreement", "patient_name", "helper_relationship"} <= set(asked)
+    assert asked[-1] == "contact_confirmed"
 
 
 def test_the_fuzzing_covered_several_hundred_inputs_and_conversations(patient: FuzzPatient, system: Servers) -> None:
